@@ -1,0 +1,49 @@
+package dev.pushline;
+
+import java.net.InetSocketAddress;
+import java.util.Set;
+
+/**
+ * The server-side view of one remote client's connection. It is a {@link Subscriber}: subscribing it to
+ * a channel with {@link Channel#subscribe} subscribes the remote client.
+ *
+ * <p>Thread-safe.
+ */
+public interface ClientConnection extends Subscriber {
+
+  /** The id the server gave this connection, also sent to the client in its {@code welcome}. */
+  String id();
+
+  /** The peer's address, or null when the transport has none. */
+  InetSocketAddress remoteAddress();
+
+  /** Names of the channels this connection is subscribed to right now. */
+  Set<String> channels();
+
+  /** Whether the connection is still open. */
+  boolean isOpen();
+
+  /**
+   * Sends an event to this client only, as a {@code message} frame.
+   *
+   * @param event the event name: 1 to 255 characters
+   * @param data any object Gson can serialise, a {@code JsonElement}, or null
+   * @return false if the connection is closed, so nothing was sent
+   */
+  boolean send(String event, Object data);
+
+  /**
+   * Closes this connection with close code {@link CloseCodes#DISCONNECT}: the client is told not to
+   * reconnect.
+   */
+  void close(String reason);
+
+  /**
+   * Closes this connection with an application close code.
+   *
+   * @param code {@link CloseCodes#RECONNECT}, {@link CloseCodes#DISCONNECT}, or 4000..4999 (the
+   *     application's own: 4000..4499 tell clients to reconnect, 4500..4999 not to)
+   * @throws IllegalArgumentException if {@code code} is outside those
+   */
+  void close(int code, String reason);
+}

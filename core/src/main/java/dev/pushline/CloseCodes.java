@@ -1,0 +1,47 @@
+package dev.pushline;
+
+/**
+ * WebSocket close codes Pushline uses, and what a client should do after each.
+ *
+ * <table>
+ *   <caption>Close code ranges</caption>
+ *   <tr><th>range</th><th>owner</th><th>client should</th></tr>
+ *   <tr><td>1000..2999</td><td>WebSocket (RFC 6455)</td><td>reconnect, except after its own 1000</td></tr>
+ *   <tr><td>3000..3499</td><td>Pushline</td><td>reconnect (with backoff)</td></tr>
+ *   <tr><td>3500..3999</td><td>Pushline</td><td>not reconnect</td></tr>
+ *   <tr><td>4000..4499</td><td>the application</td><td>reconnect (with backoff)</td></tr>
+ *   <tr><td>4500..4999</td><td>the application</td><td>not reconnect</td></tr>
+ * </table>
+ *
+ * <p>The full table is in {@code src/site/markdown/protocol.md}.
+ */
+public final class CloseCodes {
+
+  /** The server is shutting down or restarting: reconnect (elsewhere) and resume. */
+  public static final int GOING_AWAY = 1001;
+
+  /** The client sent a binary message; protocol v1 is text only. */
+  public static final int UNSUPPORTED_DATA = 1003;
+
+  /** The client sent a message larger than the server's limit. */
+  public static final int MESSAGE_TOO_BIG = 1009;
+
+  /** The server failed while handling this connection. */
+  public static final int INTERNAL_ERROR = 1011;
+
+  /** The server asks the client to reconnect. */
+  public static final int RECONNECT = 3000;
+
+  /** The server closed the connection and the client must not reconnect on its own. */
+  public static final int DISCONNECT = 3500;
+
+  private CloseCodes() {}
+
+  /** Whether a client should reconnect after the server closed its connection with {@code code}. */
+  public static boolean shouldReconnect(int code) {
+    if (code >= 3500 && code <= 3999) {
+      return false;
+    }
+    return code < 4500 || code > 4999;
+  }
+}

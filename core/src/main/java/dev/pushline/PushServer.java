@@ -1,0 +1,259 @@
+package dev.pushline;
+
+import dev.pushline.internal.Engine;
+import dev.pushline.internal.EngineConfig;
+import dev.pushline.transport.Transport;
+import dev.pushline.transport.TransportSettings;
+import dev.pushline.transport.websocket.WebSocketTransport;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A push endpoint running inside the host application.
+ *
+ * <pre>{@code
+ * PushServer server = PushServer.builder().port(8025).build().start();
+ * Channel logs = server.channel("logs");
+ * logs.publish("line", "service started");
+ * ...
+ * server.close();
+ * }</pre>
+ *
+ * <h2>Lifecycle</h2>
+ * A server is built, started once, and closed once. {@link #start()} returns once the socket is bound and
+ * throws {@link PushException} if it cannot bind. {@link #close()} closes every connection with
+ * {@link CloseCodes#GOING_AWAY}, frees the port, and ends every thread the server started before it returns.
+ *
+ * <p>Thread-safe.
+ */
+public final class PushServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(PushServer.class);
+
+  private enum State { NEW, STARTED, CLOSED }
+
+  private final TransportSettings settings;
+  private final Transport transport;
+  private final Engine engine;
+  private final Object lock = new Object();
+  private State state = State.NEW; // guarded by lock
+  private InetSocketAddress address; // guarded by lock
+
+  private PushServer(Builder b) {
+    this.settings = new TransportSettings(b.host, b.port, b.path, b.maxMessageBytes, b.handshakeTimeout);
+    this.transport = b.transport != null ? b.transport : WebSocketTransport.create();
+    this.engine = new Engine(new EngineConfig(b.maxMessageBytes, b.maxSubscriptionsPerConnection,
+        b.clientPublish, b.callbackThreads, b.connectionListener), transport);
+  }
+
+  /** A builder with every setting at its default. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds the socket and starts accepting connections.
+   *
+   * @return this server
+   * @throws PushException if the address cannot be bound
+   * @throws IllegalStateException if the server was started or closed before
+   */
+  public PushServer start() {
+    synchronized (lock) {
+      if (state != State.NEW) {
+        throw new IllegalStateException("the server can be started once; it is " + state);
+      }
+      log.debug("starting with {}", settings);
+      try {
+        address = transport.start(settings, engine);
+      } catch (IOException | RuntimeException e) {
+        state = State.CLOSED;
+        engine.close();
+        throw new PushException("cannot start on " + settings.host() + ":" + settings.port()
+            + ": " + e.getMessage(), e);
+      }
+      engine.start();
+      state = State.STARTED;
+      log.info("pushline listening on ws://{}:{}{}", settings.host(), address.getPort(), settings.path());
+      return this;
+    }
+  }
+
+  /**
+   * The bound port; the real one when the builder was given port 0.
+   *
+   * @throws IllegalStateException if the server is not started
+   */
+  public int port() {
+    synchronized (lock) {
+      if (state != State.STARTED) {
+        throw new IllegalStateException("the server is " + state + "; port() needs a started server");
+      }
+      return address.getPort();
+    }
+  }
+
+  /** The path clients connect to, as configured. */
+  public String path() {
+    return settings.path();
+  }
+
+  /**
+   * The channel named {@code name}, created on first use. The server keeps a channel obtained here for
+   * as long as it runs, so its offsets keep growing.
+   *
+   * @throws IllegalArgumentException if {@code name} breaks the channel naming rule (1 to 255 characters:
+   *     letters, digits and {@code _ - . : @ / = $ ~ +})
+   */
+  public Channel channel(String name) {
+    return engine.channel(name);
+  }
+
+  /** Remote clients connected right now. */
+  public int connectionCount() {
+    return engine.connectionCount();
+  }
+
+  /**
+   * Closes every connection with {@link CloseCodes#GOING_AWAY}, stops accepting, frees the port and ends
+   * every thread the server started. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      boolean started = state == State.STARTED;
+      state = State.CLOSED;
+      if (started) {
+        transport.close(CloseCodes.GOING_AWAY, "server shutting down");
+      }
+      engine.close();
+      log.info("pushline closed");
+    }
+  }
+
+  /**
+   * Configures a {@link PushServer}. Each setter checks its argument at once.
+   *
+   * <p>Not thread-safe; confine to one thread.
+   */
+  public static final class Builder {
+    private String host = "0.0.0.0";
+    private int port = 8025;
+    private String path = "/pushline";
+    private int maxMessageBytes = 64 * 1024;
+    private int maxSubscriptionsPerConnection = 1024;
+    private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private boolean clientPublish;
+    private int callbackThreads = 2;
+    private Transport transport;
+    private ConnectionListener connectionListener = new ConnectionListener() {};
+
+    private Builder() {}
+
+    /** The interface to bind. Default {@code "0.0.0.0"} (all interfaces). */
+    public Builder host(String host) {
+      Objects.requireNonNull(host, "host");
+      if (host.isBlank()) {
+        throw new IllegalArgumentException("host is blank");
+      }
+      this.host = host;
+      return this;
+    }
+
+    /** The port to bind; 0 picks any free port (read it with {@link PushServer#port()}). Default 8025. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port is " + port + "; it must be 0..65535");
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** The request path clients connect to. Default {@code "/pushline"}. */
+    public Builder path(String path) {
+      Objects.requireNonNull(path, "path");
+      if (!path.startsWith("/") || path.contains("?") || path.contains("#") || path.contains(" ")) {
+        throw new IllegalArgumentException(
+            "path is \"" + path + "\"; it must start with / and hold no ?, # or space");
+      }
+      this.path = path;
+      return this;
+    }
+
+    /**
+     * The largest message a client may send, in bytes, counting all fragments of a message. Larger ones
+     * close the connection with 1009. Default 65,536; at most 16 MiB.
+     */
+    public Builder maxMessageBytes(int maxMessageBytes) {
+      if (maxMessageBytes < 256 || maxMessageBytes > 16 * 1024 * 1024) {
+        throw new IllegalArgumentException(
+            "maxMessageBytes is " + maxMessageBytes + "; it must be 256..16777216");
+      }
+      this.maxMessageBytes = maxMessageBytes;
+      return this;
+    }
+
+    /** How many channels one connection may be subscribed to at once. Default 1,024. */
+    public Builder maxSubscriptionsPerConnection(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxSubscriptionsPerConnection is " + max + "; it must be >= 1");
+      }
+      this.maxSubscriptionsPerConnection = max;
+      return this;
+    }
+
+    /** How long a socket may take from accept to a finished WebSocket upgrade. Default 10 s. */
+    public Builder handshakeTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "handshakeTimeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("handshakeTimeout is " + timeout + "; it must be > 0");
+      }
+      this.handshakeTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Lets clients publish with {@code publish} requests. Off by default: without it a client's
+     * {@code publish} is refused with {@code forbidden}.
+     */
+    public Builder allowClientPublish() {
+      this.clientPublish = true;
+      return this;
+    }
+
+    /**
+     * Threads that run host code: in-process subscribers and the connection listener. Default 2.
+     */
+    public Builder callbackThreads(int threads) {
+      if (threads < 1 || threads > 256) {
+        throw new IllegalArgumentException("callbackThreads is " + threads + "; it must be 1..256");
+      }
+      this.callbackThreads = threads;
+      return this;
+    }
+
+    /** The transport. Default: a new {@link WebSocketTransport}. A transport serves one server only. */
+    public Builder transport(Transport transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
+
+    /** Told when clients connect and disconnect. */
+    public Builder connectionListener(ConnectionListener listener) {
+      this.connectionListener = Objects.requireNonNull(listener, "connectionListener");
+      return this;
+    }
+
+    /** A new, not yet started server with this configuration. */
+    public PushServer build() {
+      return new PushServer(this);
+    }
+  }
+}

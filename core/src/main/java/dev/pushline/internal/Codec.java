@@ -1,0 +1,200 @@
+package dev.pushline.internal;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonIOException;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * Protocol v1's JSON: parses requests strictly and writes server frames. The only engine class that
+ * touches Gson's streaming API.
+ *
+ * <p>Thread-safe.
+ */
+final class Codec {
+
+  /** Largest {@code id} a client may use: 2^53, the largest integer JavaScript numbers hold exactly. */
+  static final long MAX_ID = 1L << 53;
+
+  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+
+  private Codec() {}
+
+  /** Converts host data to JSON; a {@code JsonElement} is taken as is, null becomes JSON null. */
+  static JsonElement toJson(Object data) {
+    if (data == null) {
+      return JsonNull.INSTANCE;
+    }
+    if (data instanceof JsonElement element) {
+      return element;
+    }
+    try {
+      return GSON.toJsonTree(data);
+    } catch (RuntimeException | StackOverflowError e) {
+      throw new IllegalArgumentException(
+          "data of type " + data.getClass().getName() + " cannot be serialised to JSON: " + e, e);
+    }
+  }
+
+  /**
+   * Parses one request. Strict JSON: no comments, no unquoted names, nothing after the value.
+   *
+   * @throws BadRequest when {@code text} is not a strict JSON object
+   */
+  static JsonObject parseObject(String text) {
+    JsonReader reader = new JsonReader(new StringReader(text));
+    reader.setStrictness(Strictness.STRICT);
+    JsonElement element;
+    try {
+      element = JsonParser.parseReader(reader);
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw new BadRequest("bad_request", "malformed JSON: more data after the value");
+      }
+    } catch (JsonParseException | IOException | StackOverflowError e) {
+      throw new BadRequest("bad_request", "malformed JSON: " + Names.clip(String.valueOf(e.getMessage())));
+    }
+    if (!element.isJsonObject()) {
+      throw new BadRequest("bad_request", "a request must be a JSON object");
+    }
+    return element.getAsJsonObject();
+  }
+
+  /** The request's {@code id}, or -1 when it has none. */
+  static long id(JsonObject request) {
+    JsonElement id = request.get("id");
+    if (id == null || id.isJsonNull()) {
+      return -1;
+    }
+    if (id instanceof JsonPrimitive p && p.isNumber()) {
+      try {
+        long value = p.getAsBigDecimal().longValueExact();
+        if (value >= 0 && value <= MAX_ID) {
+          return value;
+        }
+      } catch (ArithmeticException | NumberFormatException e) {
+        // not an integer: reported below
+      }
+    }
+    throw new BadRequest("bad_request", "id must be an integer from 0 to 2^53");
+  }
+
+  /** The string field {@code name}, or a {@link BadRequest} naming it. */
+  static String string(JsonObject request, String name) {
+    JsonElement value = request.get(name);
+    if (value == null || value.isJsonNull()) {
+      throw new BadRequest("bad_request", "field \"" + name + "\" is missing");
+    }
+    if (!(value instanceof JsonPrimitive p) || !p.isString()) {
+      throw new BadRequest("bad_request", "field \"" + name + "\" must be a string");
+    }
+    return p.getAsString();
+  }
+
+  static String welcome(String clientId, int maxMessageBytes, int maxSubscriptions) {
+    return write(w -> {
+      w.name("type").value("welcome").name("client").value(clientId).name("protocol").value(1)
+          .name("maxMessageBytes").value(maxMessageBytes).name("maxSubscriptions").value(maxSubscriptions);
+    });
+  }
+
+  static String publication(String channel, long offset, String event, JsonElement data) {
+    return write(w -> {
+      w.name("type").value("publication").name("channel").value(channel).name("offset").value(offset)
+          .name("event").value(event).name("data");
+      GSON.toJson(data, w);
+    });
+  }
+
+  static String message(String event, JsonElement data) {
+    return write(w -> {
+      w.name("type").value("message").name("event").value(event).name("data");
+      GSON.toJson(data, w);
+    });
+  }
+
+  static String subscribed(long id, String channel, long offset, String epoch) {
+    return write(w -> {
+      w.name("type").value("subscribed");
+      id(w, id);
+      w.name("channel").value(channel).name("offset").value(offset).name("epoch").value(epoch);
+    });
+  }
+
+  static String unsubscribed(long id, String channel) {
+    return write(w -> {
+      w.name("type").value("unsubscribed");
+      id(w, id);
+      w.name("channel").value(channel);
+    });
+  }
+
+  static String published(long id, String channel, long offset) {
+    return write(w -> {
+      w.name("type").value("published");
+      id(w, id);
+      w.name("channel").value(channel).name("offset").value(offset);
+    });
+  }
+
+  static String pong(long id) {
+    return write(w -> {
+      w.name("type").value("pong");
+      id(w, id);
+    });
+  }
+
+  static String error(long id, String code, String message) {
+    return write(w -> {
+      w.name("type").value("error");
+      id(w, id);
+      w.name("code").value(code).name("message").value(message);
+    });
+  }
+
+  private static void id(JsonWriter w, long id) throws IOException {
+    if (id >= 0) {
+      w.name("id").value(id);
+    }
+  }
+
+  private interface Fields {
+    void write(JsonWriter writer) throws IOException;
+  }
+
+  private static String write(Fields fields) {
+    StringWriter out = new StringWriter(128);
+    try (JsonWriter w = new JsonWriter(out)) {
+      w.setHtmlSafe(false);
+      w.setSerializeNulls(true);
+      w.beginObject();
+      fields.write(w);
+      w.endObject();
+    } catch (IOException | JsonIOException e) {
+      throw new UncheckedIOException(new IOException("cannot write a frame", e));
+    }
+    return out.toString();
+  }
+
+  /** A request the server refuses: becomes an {@code error} reply with {@link #code}. */
+  static final class BadRequest extends RuntimeException {
+    final String code;
+
+    BadRequest(String code, String message) {
+      super(message, null, false, false);
+      this.code = code;
+    }
+  }
+}

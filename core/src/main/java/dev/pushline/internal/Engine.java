@@ -1,0 +1,201 @@
+package dev.pushline.internal;
+
+import dev.pushline.Channel;
+import dev.pushline.Subscriber;
+import dev.pushline.transport.InboundListener;
+import dev.pushline.transport.OutboundMessage;
+import dev.pushline.transport.Transport;
+import dev.pushline.transport.TransportConnection;
+import dev.pushline.transport.TransportListener;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hub behind a {@code PushServer}: accepts sessions from the transport, owns the channel registry,
+ * and runs host callbacks on its own pool.
+ *
+ * <h2>Threads</h2>
+ * Transport I/O threads call {@link #onOpen} and the sessions' inbound methods; host threads call
+ * {@link #channel} and publish. Host code (in-process subscribers, the connection listener) runs only on
+ * the callback pool, {@code pushline-callback-N}, through per-owner {@link SerialExecutor}s.
+ *
+ * <h2>Channel registry</h2>
+ * {@link #channels} maps names to {@link ChannelState}. Adding a subscriber happens inside
+ * {@code channels.compute} and forgetting an empty channel inside {@code channels.computeIfPresent}, so
+ * the two never race: a channel is never dropped while someone is being added to it.
+ *
+ * <p>Thread-safe.
+ */
+public final class Engine implements TransportListener {
+
+  private static final Logger log = LoggerFactory.getLogger(Engine.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  final EngineConfig config;
+  private final Transport transport;
+  private final ConcurrentHashMap<String, ChannelState> channels = new ConcurrentHashMap<>();
+  private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+  private final ThreadPoolExecutor callbackPool;
+  private final String idPrefix = randomHex(8);
+  private final AtomicLong nextSessionId = new AtomicLong();
+  private volatile boolean running;
+  private volatile boolean closed;
+
+  public Engine(EngineConfig config, Transport transport) {
+    this.config = config;
+    this.transport = transport;
+    this.callbackPool = new ThreadPoolExecutor(config.callbackThreads(), config.callbackThreads(),
+        30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), new Named("pushline-callback-"));
+    this.callbackPool.allowCoreThreadTimeOut(true);
+  }
+
+  /** Marks the engine running: publishing and subscribing are allowed from now on. */
+  public void start() {
+    running = true;
+  }
+
+  /**
+   * Stops running host callbacks: those already queued still run (for example {@code onClosed} for
+   * every connection the transport closed), for at most 5 s. Idempotent.
+   */
+  public void close() {
+    running = false;
+    closed = true;
+    callbackPool.shutdown();
+    try {
+      if (!callbackPool.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("host callbacks still running 5 s after close; interrupting them");
+        callbackPool.shutdownNow();
+        callbackPool.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      callbackPool.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The host's view of channel {@code name}, kept for the engine's lifetime. */
+  public Channel channel(String name) {
+    Names.requireChannel(name);
+    return channels.compute(name, (k, state) -> {
+      ChannelState s = state != null ? state : newChannel(k);
+      s.retain();
+      return s;
+    });
+  }
+
+  public int connectionCount() {
+    return sessions.size();
+  }
+
+  @Override
+  public InboundListener onOpen(TransportConnection connection) {
+    String id = idPrefix + "-" + nextSessionId.incrementAndGet();
+    Session session = new Session(this, connection, id, new SerialExecutor(callbackPool, "client " + id));
+    if (closed) {
+      connection.close(dev.pushline.CloseCodes.GOING_AWAY, "server shutting down");
+      return session;
+    }
+    sessions.add(session);
+    session.open();
+    return session;
+  }
+
+  void requireRunning() {
+    if (!running) {
+      throw new IllegalStateException(closed ? "the server is closed" : "the server is not started");
+    }
+  }
+
+  OutboundMessage prepare(String text) {
+    return transport.prepare(text);
+  }
+
+  SerialExecutor newCallbackExecutor(String owner) {
+    return new SerialExecutor(callbackPool, owner);
+  }
+
+  void removed(Session session) {
+    sessions.remove(session);
+  }
+
+  /**
+   * Adds {@code target} to channel {@code name}, creating the channel if needed, in one step with the
+   * registry so the channel cannot be forgotten meanwhile.
+   */
+  boolean addTarget(String name, Target target, ChannelState.Reply reply) {
+    boolean[] added = new boolean[1];
+    channels.compute(name, (k, state) -> {
+      ChannelState s = state != null ? state : newChannel(k);
+      added[0] = s.add(target, reply);
+      return s;
+    });
+    return added[0];
+  }
+
+  /** Removes {@code subscriber} from channel {@code name} and forgets the channel if it became empty. */
+  boolean removeTarget(String name, Subscriber subscriber, Runnable after) {
+    ChannelState state = channels.get(name);
+    if (state == null || !state.remove(subscriber, after)) {
+      return false;
+    }
+    channels.computeIfPresent(name, (k, s) -> s.disposable() ? null : s);
+    return true;
+  }
+
+  /** The channel named {@code name}, created if needed, for one client publication. */
+  ChannelState channelForPublish(String name) {
+    return channels.computeIfAbsent(name, this::newChannel);
+  }
+
+  /** Forgets channel {@code name} if nobody is subscribed and the host never asked for it. */
+  void disposeIfEmpty(String name) {
+    channels.computeIfPresent(name, (k, s) -> s.disposable() ? null : s);
+  }
+
+  boolean subscribeLocal(ChannelState channel, Subscriber subscriber) {
+    LocalTarget target = new LocalTarget(subscriber,
+        newCallbackExecutor("subscriber " + subscriber + " of " + channel.name()));
+    return addTarget(channel.name(), target, null);
+  }
+
+  boolean unsubscribeLocal(ChannelState channel, Subscriber subscriber) {
+    return removeTarget(channel.name(), subscriber, null);
+  }
+
+  private ChannelState newChannel(String name) {
+    return new ChannelState(this, name, randomHex(8));
+  }
+
+  private static String randomHex(int bytes) {
+    byte[] b = new byte[bytes];
+    RANDOM.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  private static final class Named implements ThreadFactory {
+    private final String prefix;
+    private final AtomicInteger n = new AtomicInteger();
+
+    Named(String prefix) {
+      this.prefix = prefix;
+    }
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
+  }
+}

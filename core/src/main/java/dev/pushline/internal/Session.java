@@ -1,0 +1,257 @@
+package dev.pushline.internal;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import dev.pushline.ClientConnection;
+import dev.pushline.CloseCodes;
+import dev.pushline.Publication;
+import dev.pushline.internal.Codec.BadRequest;
+import dev.pushline.transport.InboundListener;
+import dev.pushline.transport.OutboundMessage;
+import dev.pushline.transport.TransportConnection;
+import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One remote client: speaks protocol v1 on a transport connection and is a {@link Target} of the channels
+ * it is subscribed to.
+ *
+ * <h2>Concurrency</h2>
+ * The transport calls {@link #onText} serially; {@link #onClosed} may come from another thread at any
+ * time, and the host may subscribe this session server-side from any thread. Subscription changes and the
+ * close take this object's monitor ({@code channels}, {@code closed}); they take a channel's lock inside
+ * it, never the other way round. Sends never take the monitor.
+ *
+ * <p>Thread-safe.
+ */
+final class Session implements ClientConnection, InboundListener, Target {
+
+  private static final Logger log = LoggerFactory.getLogger(Session.class);
+
+  private final Engine engine;
+  private final TransportConnection connection;
+  private final String id;
+  private final SerialExecutor callbacks;
+  private final Set<String> channels = new HashSet<>(); // guarded by this
+  private boolean closed; // guarded by this
+
+  Session(Engine engine, TransportConnection connection, String id, SerialExecutor callbacks) {
+    this.engine = engine;
+    this.connection = connection;
+    this.id = id;
+    this.callbacks = callbacks;
+  }
+
+  /** Sends the welcome and tells the host. */
+  void open() {
+    log.debug("client {} connected from {}", id, remoteAddress());
+    sendText(Codec.welcome(id, engine.config.maxMessageBytes(), engine.config.maxSubscriptionsPerConnection()));
+    callbacks.execute(() -> engine.config.connectionListener().onOpen(this));
+  }
+
+  boolean belongsTo(Engine e) {
+    return engine == e;
+  }
+
+  // --- InboundListener -------------------------------------------------------------------------
+
+  @Override
+  public void onText(String text) {
+    long requestId = -1;
+    try {
+      JsonObject request = Codec.parseObject(text);
+      requestId = Codec.id(request);
+      handle(requestId, request);
+    } catch (BadRequest e) {
+      log.debug("client {}: {} ({})", id, e.getMessage(), e.code);
+      sendText(Codec.error(requestId, e.code, e.getMessage()));
+    } catch (RuntimeException e) {
+      log.warn("client {}: failed to handle a request", id, e);
+      sendText(Codec.error(requestId, "internal", "the server failed to handle this request"));
+    }
+  }
+
+  @Override
+  public void onClosed(int code, String reason) {
+    List<String> names;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      names = List.copyOf(channels);
+      channels.clear();
+    }
+    for (String name : names) {
+      engine.removeTarget(name, this, null);
+    }
+    engine.removed(this);
+    log.debug("client {} closed: {} {}", id, code, reason);
+    callbacks.execute(() -> engine.config.connectionListener().onClosed(this, code, reason));
+  }
+
+  private void handle(long requestId, JsonObject request) {
+    String type = Codec.string(request, "type");
+    switch (type) {
+      case "subscribe" -> subscribe(requestId, channelOf(request));
+      case "unsubscribe" -> unsubscribe(requestId, channelOf(request));
+      case "publish" -> publish(requestId, request);
+      case "ping" -> sendText(Codec.pong(requestId));
+      default -> throw new BadRequest("unknown_type", "unknown type \"" + Names.clip(type) + "\"");
+    }
+  }
+
+  private static String channelOf(JsonObject request) {
+    String name = Codec.string(request, "channel");
+    String problem = Names.channelProblem(name);
+    if (problem != null) {
+      throw new BadRequest("invalid_channel", problem);
+    }
+    return name;
+  }
+
+  private synchronized void subscribe(long requestId, String name) {
+    if (closed) {
+      return;
+    }
+    if (channels.contains(name)) {
+      throw new BadRequest("already_subscribed", "already subscribed to \"" + name + "\"");
+    }
+    int max = engine.config.maxSubscriptionsPerConnection();
+    if (channels.size() >= max) {
+      throw new BadRequest("limit_exceeded", "subscribed to " + channels.size()
+          + " channels already; the limit is " + max);
+    }
+    engine.addTarget(name, this,
+        (offset, epoch) -> sendText(Codec.subscribed(requestId, name, offset, epoch)));
+    channels.add(name);
+    log.debug("client {} subscribed to {}", id, name);
+  }
+
+  private synchronized void unsubscribe(long requestId, String name) {
+    if (closed) {
+      return;
+    }
+    if (!channels.remove(name)) {
+      throw new BadRequest("not_subscribed", "not subscribed to \"" + name + "\"");
+    }
+    engine.removeTarget(name, this, () -> sendText(Codec.unsubscribed(requestId, name)));
+    log.debug("client {} unsubscribed from {}", id, name);
+  }
+
+  private void publish(long requestId, JsonObject request) {
+    if (!engine.config.clientPublish()) {
+      throw new BadRequest("forbidden", "clients may not publish on this server");
+    }
+    String name = channelOf(request);
+    String event = Codec.string(request, "event");
+    String problem = Names.eventProblem(event);
+    if (problem != null) {
+      throw new BadRequest("bad_request", problem);
+    }
+    JsonElement data = request.has("data") ? request.get("data") : JsonNull.INSTANCE;
+    ChannelState channel = engine.channelForPublish(name);
+    long offset = channel.publishJson(event, data);
+    engine.disposeIfEmpty(name);
+    sendText(Codec.published(requestId, name, offset));
+  }
+
+  /** Subscribes this session because the host asked; the client is told with an id-less reply. */
+  synchronized boolean subscribeServerSide(String name) {
+    if (closed || channels.contains(name)) {
+      return false;
+    }
+    engine.addTarget(name, this, (offset, epoch) -> sendText(Codec.subscribed(-1, name, offset, epoch)));
+    channels.add(name);
+    return true;
+  }
+
+  synchronized boolean unsubscribeServerSide(String name) {
+    if (closed || !channels.remove(name)) {
+      return false;
+    }
+    engine.removeTarget(name, this, () -> sendText(Codec.unsubscribed(-1, name)));
+    return true;
+  }
+
+  // --- Target ----------------------------------------------------------------------------------
+
+  @Override
+  public void deliver(OutboundMessage frame, Publication publication) {
+    connection.send(frame);
+  }
+
+  @Override
+  public dev.pushline.Subscriber subscriber() {
+    return this;
+  }
+
+  // --- ClientConnection ------------------------------------------------------------------------
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public InetSocketAddress remoteAddress() {
+    return connection.handshake().remoteAddress();
+  }
+
+  @Override
+  public synchronized Set<String> channels() {
+    return Set.copyOf(channels);
+  }
+
+  @Override
+  public synchronized boolean isOpen() {
+    return !closed;
+  }
+
+  @Override
+  public boolean send(String event, Object data) {
+    Names.requireEvent(event);
+    return sendText(Codec.message(event, Codec.toJson(data)));
+  }
+
+  @Override
+  public void onPublication(Publication publication) {
+    Objects.requireNonNull(publication, "publication");
+    sendText(Codec.publication(publication.channel(), publication.offset(), publication.event(),
+        publication.data()));
+  }
+
+  @Override
+  public void close(String reason) {
+    close(CloseCodes.DISCONNECT, reason);
+  }
+
+  @Override
+  public void close(int code, String reason) {
+    Objects.requireNonNull(reason, "reason");
+    boolean ours = code == CloseCodes.RECONNECT || code == CloseCodes.DISCONNECT;
+    if (!ours && (code < 4000 || code > 4999)) {
+      throw new IllegalArgumentException("close code is " + code
+          + "; it must be 3000 (RECONNECT), 3500 (DISCONNECT) or 4000..4999");
+    }
+    if (reason.length() > 120) {
+      throw new IllegalArgumentException("reason is " + reason.length() + " chars; the limit is 120");
+    }
+    connection.close(code, reason);
+  }
+
+  private boolean sendText(String text) {
+    return connection.send(engine.prepare(text));
+  }
+
+  @Override
+  public String toString() {
+    return "ClientConnection[" + id + "]";
+  }
+}

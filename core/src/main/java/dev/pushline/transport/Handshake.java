@@ -1,0 +1,31 @@
+package dev.pushline.transport;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The request that opened a connection.
+ *
+ * @param path the request path, still percent-encoded, without the query
+ * @param query the raw query string without {@code ?}, or empty
+ * @param headers header values by lower-case name
+ * @param remoteAddress the peer's address, or null when the transport has none
+ */
+public record Handshake(
+    String path, String query, Map<String, List<String>> headers, InetSocketAddress remoteAddress) {
+
+  public Handshake {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(query, "query");
+    headers = Map.copyOf(headers);
+  }
+
+  /** The first value of header {@code name} (any case), or null when absent. */
+  public String header(String name) {
+    List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+}
