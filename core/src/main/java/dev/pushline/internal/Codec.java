@@ -41,12 +41,19 @@ final class Codec {
     if (data instanceof JsonElement element) {
       return element;
     }
+    JsonElement json;
     try {
-      return GSON.toJsonTree(data);
+      json = GSON.toJsonTree(data);
     } catch (RuntimeException | StackOverflowError e) {
       throw new IllegalArgumentException(
           "data of type " + data.getClass().getName() + " cannot be serialised to JSON: " + e, e);
     }
+    if (json.isJsonNull()) {
+      // Gson writes anonymous and local classes as null; refuse rather than publish a silent null.
+      throw new IllegalArgumentException("data of type " + data.getClass().getName()
+          + " serialises to null (Gson skips anonymous and local classes); use a record, a class or a Map");
+    }
+    return json;
   }
 
   /**

@@ -92,7 +92,8 @@ final class PushWebSocketServer extends WebSocketServer {
       shutdown(CloseFrame.GOING_AWAY, "start failed");
       throw startFailure instanceof IOException io ? io : new IOException(startFailure);
     }
-    long sweepMillis = Math.max(10, Math.min(1000, settings.handshakeTimeout().toMillis() / 4));
+    long sweepMillis = Math.max(10, Math.min(1000,
+        Math.min(settings.handshakeTimeout().toMillis(), pingIntervalNanos / 1_000_000) / 4));
     sweeper.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     return new InetSocketAddress(getAddress().getAddress(), getPort());
   }

@@ -1,0 +1,73 @@
+package dev.pushline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.gson.JsonObject;
+import dev.pushline.testing.JdkClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Fan-out on real sockets with many real clients. */
+class BroadcastIT {
+
+  private PushServer server;
+  private final List<JdkClient> clients = new ArrayList<>();
+  private final ExecutorService httpExecutor = Executors.newFixedThreadPool(4, r -> {
+    Thread t = new Thread(r, "test-http");
+    t.setDaemon(true);
+    return t;
+  });
+
+  @AfterEach
+  void close() {
+    clients.forEach(JdkClient::close);
+    if (server != null) {
+      server.close();
+    }
+    httpExecutor.shutdownNow();
+  }
+
+  @Test
+  void thousandSubscribersEachReceiveEveryOneOfHundredBroadcastsInOrder() throws Exception {
+    server = PushServer.builder().host("127.0.0.1").port(0).build().start();
+    URI uri = URI.create("ws://127.0.0.1:" + server.port() + "/pushline");
+    HttpClient http = HttpClient.newBuilder().executor(httpExecutor).build();
+    int n = 1_000;
+    List<CompletableFuture<JdkClient>> connecting = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      connecting.add(JdkClient.connectAsync(http, uri));
+    }
+    for (CompletableFuture<JdkClient> f : connecting) {
+      clients.add(f.get(30, TimeUnit.SECONDS));
+    }
+    for (JdkClient c : clients) {
+      c.send("{\"type\":\"subscribe\",\"id\":1,\"channel\":\"bench\"}");
+    }
+    for (JdkClient c : clients) {
+      assertEquals("welcome", c.nextJson().get("type").getAsString());
+      assertEquals("subscribed", c.nextJson().get("type").getAsString());
+    }
+    Channel bench = server.channel("bench");
+    assertEquals(n, bench.subscriberCount());
+
+    int broadcasts = 100;
+    for (int i = 1; i <= broadcasts; i++) {
+      bench.publish("tick", "#" + i);
+    }
+    for (JdkClient c : clients) {
+      for (int i = 1; i <= broadcasts; i++) {
+        JsonObject p = c.nextJson();
+        assertEquals(i, p.get("offset").getAsLong());
+        assertEquals("#" + i, p.get("data").getAsString());
+      }
+    }
+  }
+}
