@@ -37,6 +37,10 @@ class BroadcastIT {
 
   @Test
   void thousandSubscribersEachReceiveEveryOneOfHundredBroadcastsInOrder() throws Exception {
+    long maxFds = ((com.sun.management.UnixOperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+    org.junit.jupiter.api.Assertions.assertTrue(maxFds >= 2_500, "this test opens 1,000 connections "
+        + "(2,000 sockets in this JVM) but the open-file limit is " + maxFds + ": run `ulimit -n 4096` first");
     server = PushServer.builder().host("127.0.0.1").port(0).build().start();
     URI uri = URI.create("ws://127.0.0.1:" + server.port() + "/pushline");
     HttpClient http = HttpClient.newBuilder().executor(httpExecutor).build();

@@ -20,7 +20,9 @@ public record Handshake(
   public Handshake {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(query, "query");
-    headers = Map.copyOf(headers);
+    Map<String, List<String>> copy = new java.util.LinkedHashMap<>();
+    headers.forEach((name, values) -> copy.put(name.toLowerCase(Locale.ROOT), List.copyOf(values)));
+    headers = java.util.Collections.unmodifiableMap(copy);
   }
 
   /** The first value of header {@code name} (any case), or null when absent. */
