@@ -58,7 +58,17 @@ final class SerialExecutor implements Executor {
 
   private void drain() {
     // Run a bounded batch, then yield the pool thread so that one busy owner cannot starve the others.
-    for (int i = 0; i < 64; i++) {
+    // When the pool no longer takes tasks (the server is closing), keep draining here instead: what was
+    // queued before the close still runs.
+    for (int i = 0; ; i++) {
+      if (i == 64) {
+        try {
+          pool.execute(this::drain);
+          return;
+        } catch (RejectedExecutionException closing) {
+          i = 0;
+        }
+      }
       Runnable task;
       synchronized (this) {
         task = tasks.poll();
@@ -73,6 +83,5 @@ final class SerialExecutor implements Executor {
         log.warn("{}: host callback threw", owner, t);
       }
     }
-    schedule();
   }
 }

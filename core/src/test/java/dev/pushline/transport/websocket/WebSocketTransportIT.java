@@ -132,8 +132,14 @@ class WebSocketTransportIT {
   void aMessageOverTheLimitInOneFrameClosesWith1009() throws IOException {
     start(PushServer.builder().maxMessageBytes(1024));
     try (RawWebSocket ws = subscribed("x")) {
-      ws.sendText("{\"type\":\"ping\",\"pad\":\"" + "p".repeat(2000) + "\"}");
-      assertEquals(1009, ws.awaitClose());
+      boolean writeFailed = false;
+      try {
+        ws.sendText("{\"type\":\"ping\",\"pad\":\"" + "p".repeat(200_000) + "\"}");
+      } catch (IOException closedWhileWriting) {
+        writeFailed = true; // the server refused the frame from its header and closed under us
+      }
+      int code = ws.awaitClose();
+      assertTrue(code == 1009 || (writeFailed && code == -1), "close code " + code);
     }
     assertServerServes();
   }
