@@ -1,5 +1,7 @@
 package dev.pushline;
 
+import java.util.List;
+
 /**
  * A named stream of publications. Obtained from {@link PushServer#channel(String)}; the same name
  * always gives the same stream.
@@ -35,6 +37,12 @@ public interface Channel {
    * example when the server restarts. An offset is meaningful only together with its epoch.
    */
   String epoch();
+
+  /**
+   * The publications the channel keeps in its history right now, oldest first (see
+   * {@link ChannelOptions}). Empty when history is off.
+   */
+  List<Publication> history();
 
   /** Remote and in-process subscribers of this channel right now. */
   int subscriberCount();

@@ -44,10 +44,12 @@ public final class PushServer implements AutoCloseable {
   private InetSocketAddress address; // guarded by lock
 
   private PushServer(Builder b) {
-    this.settings = new TransportSettings(b.host, b.port, b.path, b.maxMessageBytes, b.handshakeTimeout);
+    this.settings = new TransportSettings(b.host, b.port, b.path, b.maxMessageBytes, b.handshakeTimeout,
+        b.pingInterval);
     this.transport = b.transport != null ? b.transport : WebSocketTransport.create();
     this.engine = new Engine(new EngineConfig(b.maxMessageBytes, b.maxSubscriptionsPerConnection,
-        b.clientPublish, b.callbackThreads, b.connectionListener), transport);
+        b.clientPublish, b.callbackThreads, b.connectionListener, b.channelOptions, b.namespaceOptions,
+        b.clock, b.pingInterval), transport);
   }
 
   /** A builder with every setting at its default. */
@@ -150,6 +152,10 @@ public final class PushServer implements AutoCloseable {
     private int maxMessageBytes = 64 * 1024;
     private int maxSubscriptionsPerConnection = 1024;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private Duration pingInterval = Duration.ofSeconds(25);
+    private ChannelOptions channelOptions = ChannelOptions.DEFAULT;
+    private final java.util.Map<String, ChannelOptions> namespaceOptions = new java.util.HashMap<>();
+    private java.time.Clock clock = java.time.Clock.systemUTC();
     private boolean clientPublish;
     private int callbackThreads = 2;
     private Transport transport;
@@ -216,6 +222,60 @@ public final class PushServer implements AutoCloseable {
         throw new IllegalArgumentException("handshakeTimeout is " + timeout + "; it must be > 0");
       }
       this.handshakeTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How often the server pings each connection. A connection that answered no ping for two intervals is
+     * dropped, so dead peers (half-open TCP connections included) are found within two to three
+     * intervals. Clients learn the interval from the {@code welcome} and may use it to detect a dead
+     * server. Default 25 s.
+     */
+    public Builder pingInterval(Duration interval) {
+      Objects.requireNonNull(interval, "pingInterval");
+      if (interval.toMillis() < 10 || interval.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("pingInterval is " + interval + "; it must be 10 ms..1 h");
+      }
+      this.pingInterval = interval;
+      return this;
+    }
+
+    /** The options of every channel without a namespace of its own. Default {@link ChannelOptions#DEFAULT}. */
+    public Builder channelOptions(ChannelOptions options) {
+      this.channelOptions = Objects.requireNonNull(options, "channelOptions");
+      return this;
+    }
+
+    /**
+     * The options of the channels in {@code namespace}: those whose name starts with {@code namespace:}.
+     * For example {@code channelOptions("ticker", ChannelOptions.noHistory())} applies to
+     * {@code ticker:AAPL}.
+     */
+    public Builder channelOptions(String namespace, ChannelOptions options) {
+      Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(options, "options");
+      String problem = namespace.isEmpty() || namespace.contains(":")
+          ? "it must be non-empty and hold no ':'" : null;
+      if (problem == null) {
+        try {
+          dev.pushline.internal.EngineConfig.requireChannelName(namespace);
+        } catch (IllegalArgumentException e) {
+          problem = e.getMessage();
+        }
+      }
+      if (problem != null) {
+        throw new IllegalArgumentException("namespace is \"" + namespace + "\"; " + problem);
+      }
+      namespaceOptions.put(namespace, options);
+      return this;
+    }
+
+    /**
+     * The clock that dates publications for history expiry. Default: the system clock. Tests pass a
+     * clock they control.
+     */
+    public Builder clock(java.time.Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 

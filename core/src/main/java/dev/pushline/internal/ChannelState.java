@@ -2,10 +2,15 @@ package dev.pushline.internal;
 
 import com.google.gson.JsonElement;
 import dev.pushline.Channel;
+import dev.pushline.ChannelOptions;
 import dev.pushline.Publication;
 import dev.pushline.Subscriber;
 import dev.pushline.transport.OutboundMessage;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -18,6 +23,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * under the lock blocks or runs host code: remote targets enqueue to the transport, local targets to their
  * serial executor. {@link #targets} is copy-on-write: replaced under the lock, read without it.
  *
+ * <h2>History</h2>
+ * The last {@link ChannelOptions#historySize()} publications, none older than
+ * {@link ChannelOptions#historyTtl()}, with the frame each was sent as, so a replay sends the same shared
+ * bytes. Appended and evicted under the lock, so a subscribe that resumes from an offset sees exactly the
+ * publications that its live subscription will not: no gap, no duplicate.
+ *
  * <p>Thread-safe.
  */
 final class ChannelState implements Channel {
@@ -27,17 +38,23 @@ final class ChannelState implements Channel {
   private final Engine engine;
   private final String name;
   private final String epoch;
+  private final ChannelOptions options;
   private final ReentrantLock lock = new ReentrantLock();
   private long offset; // guarded by lock
+  private final ArrayDeque<HistoryEntry> history = new ArrayDeque<>(); // guarded by lock
   private volatile Target[] targets = NONE; // replaced under lock
   /** Kept for the server's lifetime because the host asked for it; set under the engine's map bin lock. */
   private volatile boolean retained;
 
-  ChannelState(Engine engine, String name, String epoch) {
+  ChannelState(Engine engine, String name, String epoch, ChannelOptions options) {
     this.engine = engine;
     this.name = name;
     this.epoch = epoch;
+    this.options = options;
   }
+
+  /** One publication kept for replay. */
+  private record HistoryEntry(long offset, long timeMillis, OutboundMessage frame, Publication publication) {}
 
   @Override
   public String name() {
@@ -80,6 +97,10 @@ final class ChannelState implements Channel {
       OutboundMessage frame = engine.prepare(Codec.publication(name, next, event, data));
       offset = next;
       Publication publication = new Publication(name, next, event, data);
+      if (options.historySize() > 0) {
+        history.addLast(new HistoryEntry(next, engine.nowMillis(), frame, publication));
+        evictHistory();
+      }
       for (Target target : targets) {
         target.deliver(frame, publication);
       }
@@ -108,26 +129,106 @@ final class ChannelState implements Channel {
     return engine.unsubscribeLocal(this, subscriber);
   }
 
+  @Override
+  public List<Publication> history() {
+    lock.lock();
+    try {
+      evictHistory();
+      List<Publication> out = new ArrayList<>(history.size());
+      for (HistoryEntry e : history) {
+        out.add(e.publication());
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /**
-   * Adds {@code target} and enqueues {@code reply(offset, epoch)} to it in the same step, so that the reply
-   * comes before any publication the target receives.
+   * Adds {@code target} in one step with its {@code subscribed} reply and any replay, so that the target
+   * sees the reply, then the replayed publications, then live ones: no gap, no duplicate.
    *
+   * @param since where the subscriber left off, or null for a fresh subscription
+   * @param last how many of the latest publications to replay when {@code since} is null or cannot be
+   *     recovered; 0 for none
+   * @param reply sent first; null for none (in-process subscribers)
    * @return false if the target's subscriber was subscribed already
    */
-  boolean add(Target target, Reply reply) {
+  boolean add(Target target, Since since, int last, Reply reply) {
     lock.lock();
     try {
       if (indexOf(target.subscriber()) >= 0) {
         return false;
       }
+      evictHistory();
+      Boolean recovered = null;
+      Iterator<HistoryEntry> replay = null;
+      if (since != null) {
+        recovered = recoverable(since);
+        if (recovered) {
+          replay = since.offset() < offset ? entriesAfter(since.offset()) : null;
+        }
+      }
+      if (replay == null && !Boolean.TRUE.equals(recovered) && last > 0) {
+        replay = entriesAfter(Math.max(0, offset - last));
+      }
+      if (reply != null) {
+        reply.send(offset, epoch, recovered);
+      }
+      while (replay != null && replay.hasNext()) {
+        HistoryEntry e = replay.next();
+        target.deliver(e.frame(), e.publication());
+      }
       Target[] current = targets;
       Target[] next = Arrays.copyOf(current, current.length + 1);
       next[current.length] = target;
       targets = next;
-      if (reply != null) {
-        reply.send(offset, epoch);
-      }
       return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether every publication after {@code since} can still be sent: same epoch and still in history. */
+  private boolean recoverable(Since since) {
+    if (!since.epoch().equals(epoch) || since.offset() > offset) {
+      return false;
+    }
+    if (since.offset() == offset) {
+      return true; // nothing missed
+    }
+    HistoryEntry oldest = history.peekFirst();
+    return oldest != null && oldest.offset() <= since.offset() + 1;
+  }
+
+  /** History entries with an offset above {@code after}, oldest first. */
+  private Iterator<HistoryEntry> entriesAfter(long after) {
+    Iterator<HistoryEntry> it = history.iterator();
+    List<HistoryEntry> out = new ArrayList<>();
+    while (it.hasNext()) {
+      HistoryEntry e = it.next();
+      if (e.offset() > after) {
+        out.add(e);
+      }
+    }
+    return out.iterator();
+  }
+
+  private void evictHistory() {
+    while (history.size() > options.historySize()) {
+      history.pollFirst();
+    }
+    long oldestAllowed = engine.nowMillis() - options.historyTtl().toMillis();
+    while (!history.isEmpty() && history.peekFirst().timeMillis() < oldestAllowed) {
+      history.pollFirst();
+    }
+  }
+
+  /** Drops expired history; called by the engine's periodic sweep. */
+  void expireHistory() {
+    lock.lock();
+    try {
+      evictHistory();
     } finally {
       lock.unlock();
     }
@@ -164,9 +265,20 @@ final class ChannelState implements Channel {
     retained = true;
   }
 
-  /** Whether the engine may forget this channel: nobody subscribed and the host never asked for it. */
+  /**
+   * Whether the engine may forget this channel: nobody subscribed, nothing in history a client could
+   * resume from, and the host never asked for it. Forgetting it ends its epoch.
+   */
   boolean disposable() {
-    return !retained && targets.length == 0;
+    if (retained || targets.length != 0) {
+      return false;
+    }
+    lock.lock();
+    try {
+      return history.isEmpty();
+    } finally {
+      lock.unlock();
+    }
   }
 
   private int indexOf(Subscriber subscriber) {
@@ -179,11 +291,18 @@ final class ChannelState implements Channel {
     return -1;
   }
 
-  /** Sends a reply that must be ordered with the stream. */
+  /** Sends the {@code subscribed} reply, ordered with the stream. */
   @FunctionalInterface
   interface Reply {
-    void send(long offset, String epoch);
+    /**
+     * @param recovered null when the subscriber gave no {@code since}; else whether every publication
+     *     after it is being replayed
+     */
+    void send(long offset, String epoch, Boolean recovered);
   }
+
+  /** Where a resuming subscriber left off. */
+  record Since(long offset, String epoch) {}
 
   @Override
   public String toString() {

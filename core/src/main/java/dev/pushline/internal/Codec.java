@@ -81,21 +81,7 @@ final class Codec {
 
   /** The request's {@code id}, or -1 when it has none. */
   static long id(JsonObject request) {
-    JsonElement id = request.get("id");
-    if (id == null || id.isJsonNull()) {
-      return -1;
-    }
-    if (id instanceof JsonPrimitive p && p.isNumber()) {
-      try {
-        long value = p.getAsBigDecimal().longValueExact();
-        if (value >= 0 && value <= MAX_ID) {
-          return value;
-        }
-      } catch (ArithmeticException | NumberFormatException e) {
-        // not an integer: reported below
-      }
-    }
-    throw new BadRequest("bad_request", "id must be an integer from 0 to 2^53");
+    return nonNegative(request.get("id"), "id", MAX_ID);
   }
 
   /** The string field {@code name}, or a {@link BadRequest} naming it. */
@@ -110,10 +96,52 @@ final class Codec {
     return p.getAsString();
   }
 
-  static String welcome(String clientId, int maxMessageBytes, int maxSubscriptions) {
+  /** The request's {@code since} position, or null when it has none. */
+  static ChannelState.Since since(JsonObject request) {
+    JsonElement since = request.get("since");
+    if (since == null || since.isJsonNull()) {
+      return null;
+    }
+    if (!since.isJsonObject()) {
+      throw new BadRequest("bad_request", "since must be an object {\"offset\":N,\"epoch\":\"...\"}");
+    }
+    JsonObject o = since.getAsJsonObject();
+    long offset = nonNegative(o.get("offset"), "since.offset", MAX_ID);
+    if (offset < 0) {
+      throw new BadRequest("bad_request", "since.offset is missing");
+    }
+    return new ChannelState.Since(offset, string(o, "epoch"));
+  }
+
+  /** The request's {@code history} count, 0 when it has none. */
+  static int historyCount(JsonObject request) {
+    long n = nonNegative(request.get("history"), "history", 1_000_000);
+    return (int) Math.max(0, n);
+  }
+
+  /** A non-negative integer field up to {@code max}, or -1 when absent. */
+  private static long nonNegative(JsonElement value, String name, long max) {
+    if (value == null || value.isJsonNull()) {
+      return -1;
+    }
+    if (value instanceof JsonPrimitive p && p.isNumber()) {
+      try {
+        long v = p.getAsBigDecimal().longValueExact();
+        if (v >= 0 && v <= max) {
+          return v;
+        }
+      } catch (ArithmeticException | NumberFormatException e) {
+        // not an integer: reported below
+      }
+    }
+    throw new BadRequest("bad_request", name + " must be an integer from 0 to " + max);
+  }
+
+  static String welcome(String clientId, int maxMessageBytes, int maxSubscriptions, long pingIntervalMs) {
     return write(w -> {
       w.name("type").value("welcome").name("client").value(clientId).name("protocol").value(1)
-          .name("maxMessageBytes").value(maxMessageBytes).name("maxSubscriptions").value(maxSubscriptions);
+          .name("maxMessageBytes").value(maxMessageBytes).name("maxSubscriptions").value(maxSubscriptions)
+          .name("pingIntervalMs").value(pingIntervalMs);
     });
   }
 
@@ -132,11 +160,14 @@ final class Codec {
     });
   }
 
-  static String subscribed(long id, String channel, long offset, String epoch) {
+  static String subscribed(long id, String channel, long offset, String epoch, Boolean recovered) {
     return write(w -> {
       w.name("type").value("subscribed");
       id(w, id);
       w.name("channel").value(channel).name("offset").value(offset).name("epoch").value(epoch);
+      if (recovered != null) {
+        w.name("recovered").value(recovered);
+      }
     });
   }
 

@@ -46,6 +46,8 @@ public final class Engine implements TransportListener {
   private final ConcurrentHashMap<String, ChannelState> channels = new ConcurrentHashMap<>();
   private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor callbackPool;
+  private final java.util.concurrent.ScheduledExecutorService timer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(new Named("pushline-timer-"));
   private final String idPrefix = randomHex(8);
   private final AtomicLong nextSessionId = new AtomicLong();
   private volatile boolean running;
@@ -62,6 +64,13 @@ public final class Engine implements TransportListener {
   /** Marks the engine running: publishing and subscribing are allowed from now on. */
   public void start() {
     running = true;
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        sweepChannels();
+      } catch (RuntimeException e) {
+        log.error("channel sweep failed; it runs again in 5 s", e);
+      }
+    }, 5, 5, TimeUnit.SECONDS);
   }
 
   /**
@@ -71,6 +80,7 @@ public final class Engine implements TransportListener {
   public void close() {
     running = false;
     closed = true;
+    timer.shutdownNow();
     callbackPool.shutdown();
     try {
       if (!callbackPool.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -78,6 +88,7 @@ public final class Engine implements TransportListener {
         callbackPool.shutdownNow();
         callbackPool.awaitTermination(5, TimeUnit.SECONDS);
       }
+      timer.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       callbackPool.shutdownNow();
       Thread.currentThread().interrupt();
@@ -133,11 +144,11 @@ public final class Engine implements TransportListener {
    * Adds {@code target} to channel {@code name}, creating the channel if needed, in one step with the
    * registry so the channel cannot be forgotten meanwhile.
    */
-  boolean addTarget(String name, Target target, ChannelState.Reply reply) {
+  boolean addTarget(String name, Target target, ChannelState.Since since, int last, ChannelState.Reply reply) {
     boolean[] added = new boolean[1];
     channels.compute(name, (k, state) -> {
       ChannelState s = state != null ? state : newChannel(k);
-      added[0] = s.add(target, reply);
+      added[0] = s.add(target, since, last, reply);
       return s;
     });
     return added[0];
@@ -166,7 +177,7 @@ public final class Engine implements TransportListener {
   boolean subscribeLocal(ChannelState channel, Subscriber subscriber) {
     LocalTarget target = new LocalTarget(subscriber,
         newCallbackExecutor("subscriber " + subscriber + " of " + channel.name()));
-    return addTarget(channel.name(), target, null);
+    return addTarget(channel.name(), target, null, 0, null);
   }
 
   boolean unsubscribeLocal(ChannelState channel, Subscriber subscriber) {
@@ -174,7 +185,24 @@ public final class Engine implements TransportListener {
   }
 
   private ChannelState newChannel(String name) {
-    return new ChannelState(this, name, randomHex(8));
+    return new ChannelState(this, name, randomHex(8), config.optionsFor(name));
+  }
+
+  long nowMillis() {
+    return config.clock().millis();
+  }
+
+  /**
+   * Drops expired history and forgets channels that nobody uses any more. Runs every few seconds on
+   * {@code pushline-timer}; public for tests that advance an injected clock.
+   */
+  public void sweepChannels() {
+    for (ChannelState state : channels.values()) {
+      state.expireHistory();
+      if (state.disposable()) {
+        channels.computeIfPresent(state.name(), (k, s) -> s.disposable() ? null : s);
+      }
+    }
   }
 
   private static String randomHex(int bytes) {

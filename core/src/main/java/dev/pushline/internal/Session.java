@@ -51,7 +51,8 @@ final class Session implements ClientConnection, InboundListener, Target {
   /** Sends the welcome and tells the host. */
   void open() {
     log.debug("client {} connected from {}", id, remoteAddress());
-    sendText(Codec.welcome(id, engine.config.maxMessageBytes(), engine.config.maxSubscriptionsPerConnection()));
+    sendText(Codec.welcome(id, engine.config.maxMessageBytes(), engine.config.maxSubscriptionsPerConnection(),
+        engine.config.pingInterval().toMillis()));
     callbacks.execute(() -> engine.config.connectionListener().onOpen(this));
   }
 
@@ -99,7 +100,8 @@ final class Session implements ClientConnection, InboundListener, Target {
   private void handle(long requestId, JsonObject request) {
     String type = Codec.string(request, "type");
     switch (type) {
-      case "subscribe" -> subscribe(requestId, channelOf(request));
+      case "subscribe" -> subscribe(requestId, channelOf(request), Codec.since(request),
+          Codec.historyCount(request));
       case "unsubscribe" -> unsubscribe(requestId, channelOf(request));
       case "publish" -> publish(requestId, request);
       case "ping" -> sendText(Codec.pong(requestId));
@@ -116,7 +118,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     return name;
   }
 
-  private synchronized void subscribe(long requestId, String name) {
+  private synchronized void subscribe(long requestId, String name, ChannelState.Since since, int last) {
     if (closed) {
       return;
     }
@@ -128,8 +130,8 @@ final class Session implements ClientConnection, InboundListener, Target {
       throw new BadRequest("limit_exceeded", "subscribed to " + channels.size()
           + " channels already; the limit is " + max);
     }
-    engine.addTarget(name, this,
-        (offset, epoch) -> sendText(Codec.subscribed(requestId, name, offset, epoch)));
+    engine.addTarget(name, this, since, last,
+        (offset, epoch, recovered) -> sendText(Codec.subscribed(requestId, name, offset, epoch, recovered)));
     channels.add(name);
     log.debug("client {} subscribed to {}", id, name);
   }
@@ -167,7 +169,8 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (closed || channels.contains(name)) {
       return false;
     }
-    engine.addTarget(name, this, (offset, epoch) -> sendText(Codec.subscribed(-1, name, offset, epoch)));
+    engine.addTarget(name, this, null, 0,
+        (offset, epoch, recovered) -> sendText(Codec.subscribed(-1, name, offset, epoch, null)));
     channels.add(name);
     return true;
   }

@@ -11,14 +11,21 @@ import java.util.Objects;
  * @param path the only request path a handshake may ask for, starting with {@code /}
  * @param maxMessageBytes the largest inbound message, after reassembly of fragments
  * @param handshakeTimeout how long a socket may take from accept to a finished upgrade
+ * @param pingInterval how often to ping each connection; one that answered no ping for two intervals is
+ *     dropped
  */
 public record TransportSettings(
-    String host, int port, String path, int maxMessageBytes, Duration handshakeTimeout) {
+    String host, int port, String path, int maxMessageBytes, Duration handshakeTimeout,
+    Duration pingInterval) {
 
   public TransportSettings {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+    Objects.requireNonNull(pingInterval, "pingInterval");
+    if (pingInterval.toMillis() < 10) {
+      throw new IllegalArgumentException("pingInterval is " + pingInterval + "; it must be >= 10 ms");
+    }
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port is " + port + "; it must be 0..65535");
     }

@@ -7,7 +7,6 @@ import dev.pushline.transport.TransportSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -57,13 +56,12 @@ final class PushWebSocketServer extends WebSocketServer {
   private final Map<WebSocketImpl, Long> handshaking = new ConcurrentHashMap<>();
   private final ScheduledExecutorService sweeper;
 
-  PushWebSocketServer(TransportSettings settings, TransportListener listener, int decoderThreads,
-      Duration pingInterval) {
+  PushWebSocketServer(TransportSettings settings, TransportListener listener, int decoderThreads) {
     super(new InetSocketAddress(settings.host(), settings.port()), decoderThreads,
         List.of(new GuardedDraft(settings.maxMessageBytes())));
     this.settings = settings;
     this.listener = listener;
-    this.pingIntervalNanos = pingInterval.toNanos();
+    this.pingIntervalNanos = settings.pingInterval().toNanos();
     setTcpNoDelay(true);
     setReuseAddr(true);
     setMaxPendingConnections(4096);

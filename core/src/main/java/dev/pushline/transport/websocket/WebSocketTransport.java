@@ -6,7 +6,6 @@ import dev.pushline.transport.TransportListener;
 import dev.pushline.transport.TransportSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -21,7 +20,7 @@ import java.util.Objects;
  *       decoder thread or the server: the connection concerned is closed with 1011.</li>
  *   <li>{@link #start} returns once bound and throws when it cannot bind; {@link #close} joins every
  *       thread it started.</li>
- *   <li>Pings every {@link Builder#pingInterval ping interval} and drops connections that sent no pong
+ *   <li>Pings every {@link TransportSettings#pingInterval()} and drops connections that sent no pong
  *       for two intervals.</li>
  * </ul>
  *
@@ -30,14 +29,12 @@ import java.util.Objects;
 public final class WebSocketTransport implements Transport {
 
   private final int decoderThreads;
-  private final Duration pingInterval;
   private final Object lock = new Object();
   private PushWebSocketServer server; // guarded by lock
   private boolean used; // guarded by lock
 
   private WebSocketTransport(Builder b) {
     this.decoderThreads = b.decoderThreads;
-    this.pingInterval = b.pingInterval;
   }
 
   /** A transport with default settings. */
@@ -59,7 +56,7 @@ public final class WebSocketTransport implements Transport {
         throw new IllegalStateException("a WebSocketTransport can be started once");
       }
       used = true;
-      s = new PushWebSocketServer(settings, listener, decoderThreads, pingInterval);
+      s = new PushWebSocketServer(settings, listener, decoderThreads);
       server = s;
     }
     return s.startAndAwaitBind();
@@ -90,7 +87,6 @@ public final class WebSocketTransport implements Transport {
    */
   public static final class Builder {
     private int decoderThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    private Duration pingInterval = Duration.ofSeconds(25);
 
     private Builder() {}
 
@@ -100,19 +96,6 @@ public final class WebSocketTransport implements Transport {
         throw new IllegalArgumentException("decoderThreads is " + threads + "; it must be 1..256");
       }
       this.decoderThreads = threads;
-      return this;
-    }
-
-    /**
-     * How often the server pings each connection; one that sent no pong for two intervals is closed.
-     * Default 25 s.
-     */
-    public Builder pingInterval(Duration interval) {
-      Objects.requireNonNull(interval, "pingInterval");
-      if (interval.toMillis() < 10) {
-        throw new IllegalArgumentException("pingInterval is " + interval + "; it must be >= 10 ms");
-      }
-      this.pingInterval = interval;
       return this;
     }
 

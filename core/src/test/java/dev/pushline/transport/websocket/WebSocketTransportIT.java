@@ -199,8 +199,7 @@ class WebSocketTransportIT {
 
   @Test
   void pingsKeepAnsweringPeersAndDropSilentOnes() throws IOException {
-    WebSocketTransport transport = WebSocketTransport.builder().pingInterval(Duration.ofMillis(50)).build();
-    start(PushServer.builder().transport(transport));
+    start(PushServer.builder().pingInterval(Duration.ofMillis(50)));
     try (RawWebSocket answering = RawWebSocket.connect(server.port(), "/pushline");
          RawWebSocket silent = RawWebSocket.connect(server.port(), "/pushline")) {
       // The answering peer gets pings and answers them: five pings span more than two intervals.
@@ -223,7 +222,8 @@ class WebSocketTransportIT {
   void anErrorThrownByTheEngineClosesOnlyThatConnection() throws Exception {
     Set<String> before = Threads.serverThreads();
     WebSocketTransport transport = WebSocketTransport.builder().decoderThreads(1).build();
-    TransportSettings settings = new TransportSettings("127.0.0.1", 0, "/t", 4096, Duration.ofSeconds(5));
+    TransportSettings settings = new TransportSettings("127.0.0.1", 0, "/t", 4096, Duration.ofSeconds(5),
+        Duration.ofSeconds(25));
     InetSocketAddress address = transport.start(settings, connection -> new InboundListener() {
       @Override
       public void onText(String text) {
