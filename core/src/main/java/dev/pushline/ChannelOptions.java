@@ -12,16 +12,39 @@ import java.util.Objects;
  * gap, and a new subscriber can ask for the last few. {@code historySize} 0 turns history off: then a
  * client that missed publications is told so ({@code "recovered":false}) instead.
  *
+ *
+ * <h2>Slow consumers</h2>
+ * Each connection's outgoing queue is bounded ({@code PushServer.Builder.maxQueuedBytes}). What happens to
+ * a subscriber whose queue is full is the channel's {@link SlowConsumerPolicy}.
+ *
  * @param historySize publications kept per channel, 0 to 1,000,000
  * @param historyTtl how long a publication stays in history; positive
+ * @param slowConsumerPolicy what to do with a subscriber that cannot keep up
  */
-public record ChannelOptions(int historySize, Duration historyTtl) {
+public record ChannelOptions(int historySize, Duration historyTtl, SlowConsumerPolicy slowConsumerPolicy) {
 
-  /** 1,000 publications for at most 5 minutes. */
-  public static final ChannelOptions DEFAULT = new ChannelOptions(1_000, Duration.ofMinutes(5));
+  /** 1,000 publications for at most 5 minutes; slow consumers are disconnected to resume from history. */
+  public static final ChannelOptions DEFAULT =
+      new ChannelOptions(1_000, Duration.ofMinutes(5), SlowConsumerPolicy.DISCONNECT);
+
+  /** What happens to a subscriber whose connection's outgoing queue is full. */
+  public enum SlowConsumerPolicy {
+    /**
+     * Stop sending to the connection and close it with {@link CloseCodes#SLOW_CONSUMER} once it has read
+     * what is queued: the client reconnects and resumes from history without a gap. The default.
+     */
+    DISCONNECT,
+    /**
+     * Keep only the newest publication of the channel while the queue is full, and send it as soon as the
+     * queue has drained to half: for channels where only the latest value matters (a ticker, a gauge).
+     * The subscriber sees a jump in offsets where publications were skipped; nothing else is lost.
+     */
+    KEEP_LATEST
+  }
 
   public ChannelOptions {
     Objects.requireNonNull(historyTtl, "historyTtl");
+    Objects.requireNonNull(slowConsumerPolicy, "slowConsumerPolicy");
     if (historySize < 0 || historySize > 1_000_000) {
       throw new IllegalArgumentException("historySize is " + historySize + "; it must be 0..1000000");
     }
@@ -32,11 +55,16 @@ public record ChannelOptions(int historySize, Duration historyTtl) {
 
   /** No history: resuming clients are told they missed publications. */
   public static ChannelOptions noHistory() {
-    return new ChannelOptions(0, DEFAULT.historyTtl());
+    return DEFAULT.withHistory(0, DEFAULT.historyTtl());
   }
 
   /** A copy with another history size and age. */
   public ChannelOptions withHistory(int size, Duration ttl) {
-    return new ChannelOptions(size, ttl);
+    return new ChannelOptions(size, ttl, slowConsumerPolicy);
+  }
+
+  /** A copy with another slow-consumer policy. */
+  public ChannelOptions withSlowConsumerPolicy(SlowConsumerPolicy policy) {
+    return new ChannelOptions(historySize, historyTtl, policy);
   }
 }

@@ -20,6 +20,15 @@ public interface ClientConnection extends Subscriber {
   /** Names of the channels this connection is subscribed to right now. */
   Set<String> channels();
 
+  /** Bytes queued for this client and not yet written to its socket. */
+  long queuedBytes();
+
+  /**
+   * Publications of {@link ChannelOptions.SlowConsumerPolicy#KEEP_LATEST KEEP_LATEST} channels that were
+   * replaced by a newer one while this client's queue was full.
+   */
+  long skippedPublications();
+
   /** Whether the connection is still open. */
   boolean isOpen();
 

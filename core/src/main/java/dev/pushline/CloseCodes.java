@@ -32,6 +32,12 @@ public final class CloseCodes {
   /** The server asks the client to reconnect. */
   public static final int RECONNECT = 3000;
 
+  /**
+   * The client did not read fast enough: its outgoing queue passed the server's limit. Reconnect and
+   * resume from the last offset received.
+   */
+  public static final int SLOW_CONSUMER = 3001;
+
   /** The server closed the connection and the client must not reconnect on its own. */
   public static final int DISCONNECT = 3500;
 

@@ -49,7 +49,7 @@ public final class PushServer implements AutoCloseable {
     this.transport = b.transport != null ? b.transport : WebSocketTransport.create();
     this.engine = new Engine(new EngineConfig(b.maxMessageBytes, b.maxSubscriptionsPerConnection,
         b.clientPublish, b.callbackThreads, b.connectionListener, b.channelOptions, b.namespaceOptions,
-        b.clock, b.pingInterval), transport);
+        b.clock, b.pingInterval, b.maxQueuedBytes), transport);
   }
 
   /** A builder with every setting at its default. */
@@ -115,6 +115,11 @@ public final class PushServer implements AutoCloseable {
     return engine.channel(name);
   }
 
+  /** A snapshot of the server's counters. */
+  public ServerStats stats() {
+    return engine.stats();
+  }
+
   /** Remote clients connected right now. */
   public int connectionCount() {
     return engine.connectionCount();
@@ -153,6 +158,7 @@ public final class PushServer implements AutoCloseable {
     private int maxSubscriptionsPerConnection = 1024;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private Duration pingInterval = Duration.ofSeconds(25);
+    private long maxQueuedBytes = 1024 * 1024;
     private ChannelOptions channelOptions = ChannelOptions.DEFAULT;
     private final java.util.Map<String, ChannelOptions> namespaceOptions = new java.util.HashMap<>();
     private java.time.Clock clock = java.time.Clock.systemUTC();
@@ -237,6 +243,19 @@ public final class PushServer implements AutoCloseable {
         throw new IllegalArgumentException("pingInterval is " + interval + "; it must be 10 ms..1 h");
       }
       this.pingInterval = interval;
+      return this;
+    }
+
+    /**
+     * The most bytes a connection may have queued and not yet written before the slow-consumer policy of
+     * the channel publishing applies (see {@link ChannelOptions.SlowConsumerPolicy}). Bounds the memory one
+     * client can hold, whatever it does. Default 1 MiB; 64 KiB to 1 GiB.
+     */
+    public Builder maxQueuedBytes(long bytes) {
+      if (bytes < 64 * 1024 || bytes > 1L << 30) {
+        throw new IllegalArgumentException("maxQueuedBytes is " + bytes + "; it must be 65536..1073741824");
+      }
+      this.maxQueuedBytes = bytes;
       return this;
     }
 

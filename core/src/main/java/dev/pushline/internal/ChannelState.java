@@ -102,7 +102,7 @@ final class ChannelState implements Channel {
         evictHistory();
       }
       for (Target target : targets) {
-        target.deliver(frame, publication);
+        target.deliver(this, frame, publication);
       }
       return next;
     } finally {
@@ -177,7 +177,7 @@ final class ChannelState implements Channel {
       }
       while (replay != null && replay.hasNext()) {
         HistoryEntry e = replay.next();
-        target.deliver(e.frame(), e.publication());
+        target.deliver(this, e.frame(), e.publication());
       }
       Target[] current = targets;
       Target[] next = Arrays.copyOf(current, current.length + 1);
@@ -256,6 +256,20 @@ final class ChannelState implements Channel {
         after.run();
       }
       return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  ChannelOptions options() {
+    return options;
+  }
+
+  /** Runs {@code action} under this channel's lock, ordered with its publications. */
+  void locked(Runnable action) {
+    lock.lock();
+    try {
+      action.run();
     } finally {
       lock.unlock();
     }

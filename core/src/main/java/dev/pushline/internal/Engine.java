@@ -42,6 +42,7 @@ public final class Engine implements TransportListener {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   final EngineConfig config;
+  final Metrics metrics = new Metrics();
   private final Transport transport;
   private final ConcurrentHashMap<String, ChannelState> channels = new ConcurrentHashMap<>();
   private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
@@ -107,6 +108,27 @@ public final class Engine implements TransportListener {
 
   public int connectionCount() {
     return sessions.size();
+  }
+
+  public dev.pushline.ServerStats stats() {
+    return new dev.pushline.ServerStats(sessions.size(), channels.size(),
+        metrics.slowConsumerDisconnects.sum(), metrics.skipped.sum(),
+        metrics.resumesRecovered.sum(), metrics.resumesNotRecovered.sum());
+  }
+
+  /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
+  void runLater(Runnable task) {
+    try {
+      timer.execute(() -> {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          log.error("deferred engine task failed", e);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // The engine is closed: the transport closes every connection anyway.
+    }
   }
 
   @Override

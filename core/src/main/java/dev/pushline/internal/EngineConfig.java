@@ -16,7 +16,8 @@ public record EngineConfig(
     ChannelOptions channelOptions,
     Map<String, ChannelOptions> namespaceOptions,
     Clock clock,
-    java.time.Duration pingInterval) {
+    java.time.Duration pingInterval,
+    long maxQueuedBytes) {
 
   public EngineConfig {
     Objects.requireNonNull(connectionListener, "connectionListener");

@@ -21,7 +21,7 @@ final class LocalTarget implements Target {
   }
 
   @Override
-  public void deliver(OutboundMessage frame, Publication publication) {
+  public void deliver(ChannelState channel, OutboundMessage frame, Publication publication) {
     executor.execute(() -> subscriber.onPublication(publication));
   }
 }

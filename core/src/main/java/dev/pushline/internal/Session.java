@@ -3,6 +3,7 @@ package dev.pushline.internal;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.pushline.ChannelOptions;
 import dev.pushline.ClientConnection;
 import dev.pushline.CloseCodes;
 import dev.pushline.Publication;
@@ -15,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +43,11 @@ final class Session implements ClientConnection, InboundListener, Target {
   private final SerialExecutor callbacks;
   private final Set<String> channels = new HashSet<>(); // guarded by this
   private boolean closed; // guarded by this
+  /** Set once the queue overflowed under the DISCONNECT policy: nothing more is sent. */
+  private volatile boolean overflowed;
+  /** KEEP_LATEST channels with a publication waiting for the queue to drain; each entry under its channel's lock. */
+  private final ConcurrentHashMap<ChannelState, OutboundMessage> latest = new ConcurrentHashMap<>();
+  private final AtomicLong skipped = new AtomicLong();
 
   Session(Engine engine, TransportConnection connection, String id, SerialExecutor callbacks) {
     this.engine = engine;
@@ -130,8 +138,12 @@ final class Session implements ClientConnection, InboundListener, Target {
       throw new BadRequest("limit_exceeded", "subscribed to " + channels.size()
           + " channels already; the limit is " + max);
     }
-    engine.addTarget(name, this, since, last,
-        (offset, epoch, recovered) -> sendText(Codec.subscribed(requestId, name, offset, epoch, recovered)));
+    engine.addTarget(name, this, since, last, (offset, epoch, recovered) -> {
+      if (recovered != null) {
+        (recovered ? engine.metrics.resumesRecovered : engine.metrics.resumesNotRecovered).increment();
+      }
+      sendText(Codec.subscribed(requestId, name, offset, epoch, recovered));
+    });
     channels.add(name);
     log.debug("client {} subscribed to {}", id, name);
   }
@@ -185,9 +197,74 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   // --- Target ----------------------------------------------------------------------------------
 
+  /**
+   * Sends one publication, unless the connection's queue is full: then the channel's slow-consumer policy
+   * applies. Called under {@code channel}'s lock.
+   */
   @Override
-  public void deliver(OutboundMessage frame, Publication publication) {
+  public void deliver(ChannelState channel, OutboundMessage frame, Publication publication) {
+    if (overflowed) {
+      return;
+    }
+    long limit = engine.config.maxQueuedBytes();
+    if (channel.options().slowConsumerPolicy() == ChannelOptions.SlowConsumerPolicy.KEEP_LATEST) {
+      // While one is waiting, newer ones replace it rather than overtake it: offsets stay in order.
+      if (latest.containsKey(channel) || connection.queuedBytes() + frame.sizeBytes() > limit) {
+        if (latest.put(channel, frame) != null) {
+          skipped.incrementAndGet();
+          engine.metrics.skipped.increment();
+        }
+        connection.notifyWhenDrained(limit / 2);
+        return;
+      }
+      connection.send(frame);
+      return;
+    }
+    if (connection.queuedBytes() + frame.sizeBytes() > limit) {
+      overflow();
+      return;
+    }
     connection.send(frame);
+  }
+
+  /** The queue drained to half: send what KEEP_LATEST channels held back, each under its channel's lock. */
+  @Override
+  public void onDrained() {
+    for (ChannelState channel : latest.keySet()) {
+      channel.locked(() -> {
+        OutboundMessage frame = latest.remove(channel);
+        if (frame != null && !overflowed) {
+          connection.send(frame);
+        }
+      });
+    }
+  }
+
+  /**
+   * The queue is full: stop sending and close with SLOW_CONSUMER. The close runs on the engine's timer,
+   * never here: this runs under a channel lock, and closing may wait on the connection's monitor, which
+   * the transport holds while it reports a close to us.
+   */
+  private void overflow() {
+    if (overflowed) {
+      return;
+    }
+    overflowed = true;
+    engine.metrics.slowConsumerDisconnects.increment();
+    log.debug("client {}: queue over {} bytes; closing as a slow consumer", id, engine.config.maxQueuedBytes());
+    engine.runLater(() -> connection.close(CloseCodes.SLOW_CONSUMER, "slow consumer"));
+  }
+
+  /** Bytes queued for this client and not yet written. */
+  @Override
+  public long queuedBytes() {
+    return connection.queuedBytes();
+  }
+
+  /** Publications of KEEP_LATEST channels replaced by a newer one before they could be sent. */
+  @Override
+  public long skippedPublications() {
+    return skipped.get();
   }
 
   @Override
@@ -249,8 +326,20 @@ final class Session implements ClientConnection, InboundListener, Target {
     connection.close(code, reason);
   }
 
+  /**
+   * Sends a reply or a message to this client alone. A client that does not read its replies is a slow
+   * consumer like any other: past the queue limit it is closed.
+   */
   private boolean sendText(String text) {
-    return connection.send(engine.prepare(text));
+    if (overflowed) {
+      return false;
+    }
+    OutboundMessage frame = engine.prepare(text);
+    if (connection.queuedBytes() + frame.sizeBytes() > engine.config.maxQueuedBytes()) {
+      overflow();
+      return false;
+    }
+    return connection.send(frame);
   }
 
   @Override

@@ -13,8 +13,9 @@ interface Target {
   /**
    * Delivers one publication; called under the channel's lock, in offset order, so it must not block.
    *
+   * @param channel the channel publishing, whose lock the caller holds
    * @param frame the publication, framed once for every remote recipient
    * @param publication the same publication as a value, for in-process recipients
    */
-  void deliver(OutboundMessage frame, Publication publication);
+  void deliver(ChannelState channel, OutboundMessage frame, Publication publication);
 }

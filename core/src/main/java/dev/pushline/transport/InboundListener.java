@@ -10,6 +10,9 @@ package dev.pushline.transport;
  */
 public interface InboundListener {
 
+  /** The queue fell to the level asked for with {@link TransportConnection#notifyWhenDrained}. */
+  default void onDrained() {}
+
   /** A whole text message arrived. */
   void onText(String text);
 

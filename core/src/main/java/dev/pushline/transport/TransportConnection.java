@@ -19,11 +19,21 @@ public interface TransportConnection {
   boolean send(OutboundMessage message);
 
   /**
-   * Starts a close with {@code code} and {@code reason}; messages already queued are sent first.
-   * Idempotent.
+   * Starts a close with {@code code} and {@code reason}; messages already queued are sent first. A peer that
+   * does not read them within a bounded time is dropped. Idempotent. Must not be called while holding a
+   * lock that the transport's callbacks may need: it may block on the connection's own monitor.
    */
   void close(int code, String reason);
 
-  /** Bytes queued for this connection and not yet written to the socket, as far as the transport knows. */
+  /**
+   * Bytes of messages given to {@link #send} that are not yet written to the socket. O(1); the engine calls
+   * it before every send to bound each connection's queue.
+   */
   long queuedBytes();
+
+  /**
+   * Asks for one {@link InboundListener#onDrained()} call once {@link #queuedBytes()} is at or below
+   * {@code bytes}: at once (on the calling thread) if it is already, else from the thread that writes.
+   */
+  void notifyWhenDrained(long bytes);
 }

@@ -103,9 +103,26 @@ public final class MemoryTransport implements Transport {
       closeFromServer(code, reason);
     }
 
+    /** Messages the test has not read count as queued: a test that stops reading is a slow client. */
     @Override
     public long queuedBytes() {
       return received.stream().mapToLong(OutboundMessage::sizeBytes).sum();
+    }
+
+    @Override
+    public void notifyWhenDrained(long bytes) {
+      drainAt = bytes;
+      checkDrained();
+    }
+
+    private volatile long drainAt = -1;
+
+    private void checkDrained() {
+      long level = drainAt;
+      if (level >= 0 && queuedBytes() <= level) {
+        drainAt = -1;
+        inbound.onDrained();
+      }
     }
 
     /** The client sends a text message; the server handles it on this thread. */
@@ -127,6 +144,7 @@ public final class MemoryTransport implements Transport {
         if (m == null) {
           throw new AssertionError("no message from the server within 5 s");
         }
+        checkDrained();
         return m.text();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

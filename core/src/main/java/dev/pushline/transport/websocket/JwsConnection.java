@@ -4,7 +4,6 @@ import dev.pushline.transport.Handshake;
 import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.OutboundMessage;
 import dev.pushline.transport.TransportConnection;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
@@ -27,6 +26,12 @@ final class JwsConnection implements TransportConnection {
 
   private final WebSocketImpl socket;
   private final Handshake handshake;
+  private final CountingChannel channel;
+  private final java.util.concurrent.atomic.AtomicLong enqueued = new java.util.concurrent.atomic.AtomicLong();
+  /** -1, or the level at which to call {@code onDrained} once. */
+  private final java.util.concurrent.atomic.AtomicLong drainAt = new java.util.concurrent.atomic.AtomicLong(-1);
+  /** When close() was first asked for (System.nanoTime), 0 before. */
+  volatile long closeRequestedNanos;
   private InboundListener inbound; // guarded by this
   private boolean closeReported; // guarded by this
   private int closeCode; // guarded by this
@@ -37,6 +42,8 @@ final class JwsConnection implements TransportConnection {
   JwsConnection(WebSocketImpl socket, Handshake handshake) {
     this.socket = socket;
     this.handshake = handshake;
+    this.channel = (CountingChannel) socket.getChannel();
+    channel.afterWrite(this::checkDrained);
   }
 
   @Override
@@ -55,6 +62,7 @@ final class JwsConnection implements TransportConnection {
     }
     // The frame is complete and unmasked; queue a view of the shared bytes and ask the selector to
     // write, exactly what WebSocketImpl.write does after framing, minus the per-recipient copy.
+    enqueued.addAndGet(frame.sizeBytes());
     socket.outQueue.add(frame.view());
     socket.getWebSocketListener().onWriteDemand(socket);
     return true;
@@ -62,16 +70,35 @@ final class JwsConnection implements TransportConnection {
 
   @Override
   public void close(int code, String reason) {
+    if (closeRequestedNanos == 0) {
+      closeRequestedNanos = System.nanoTime();
+    }
     socket.close(code, clipReason(reason));
   }
 
   @Override
   public long queuedBytes() {
-    long n = 0;
-    for (ByteBuffer b : socket.outQueue) {
-      n += b.remaining();
+    return Math.max(0, enqueued.get() - channel.written());
+  }
+
+  @Override
+  public void notifyWhenDrained(long bytes) {
+    drainAt.set(bytes);
+    checkDrained();
+  }
+
+  private void checkDrained() {
+    long level = drainAt.get();
+    if (level >= 0 && queuedBytes() <= level && drainAt.compareAndSet(level, -1)) {
+      InboundListener listener = inbound();
+      if (listener != null) {
+        try {
+          listener.onDrained();
+        } catch (Throwable t) {
+          log.error("engine failed on a drained queue of {}", handshake.remoteAddress(), t);
+        }
+      }
     }
-    return n;
   }
 
   WebSocket socket() {

@@ -7,6 +7,9 @@ import dev.pushline.transport.TransportSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -27,7 +30,7 @@ import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
-import org.java_websocket.server.DefaultWebSocketServerFactory;
+import org.java_websocket.WebSocketServerFactory;
 import org.java_websocket.server.WebSocketServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,7 @@ final class PushWebSocketServer extends WebSocketServer {
 
   private static final Logger log = LoggerFactory.getLogger(PushWebSocketServer.class);
   private static final long JOIN_MILLIS = 5_000;
+  private static final long CLOSE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private final TransportSettings settings;
   private final TransportListener listener;
@@ -238,19 +242,30 @@ final class PushWebSocketServer extends WebSocketServer {
           w.closeConnection(CloseFrame.NEVER_CONNECTED, "handshake timeout");
         }
       }
-      if (now - nextPingNanos >= 0) {
+      boolean pingDue = now - nextPingNanos >= 0;
+      if (pingDue) {
         nextPingNanos = now + pingIntervalNanos;
-        ping(now);
       }
+      ping(now, pingDue);
     } catch (Throwable t) {
       log.error("sweeper failed; it runs again at the next tick", t);
     }
   }
 
-  private void ping(long now) {
+  private void ping(long now, boolean pingDue) {
     for (WebSocket ws : getConnections()) {
       JwsConnection c = ws.getAttachment();
-      if (c == null || !ws.isOpen()) {
+      if (c == null) {
+        continue;
+      }
+      long closing = c.closeRequestedNanos;
+      if (closing != 0 && now - closing > CLOSE_TIMEOUT_NANOS) {
+        // We asked to close, but the peer has not read what was queued before the close frame.
+        log.debug("dropping {}: close not completed within 5 s", ws.getRemoteSocketAddress());
+        ((WebSocketImpl) ws).closeConnection(CloseFrame.ABNORMAL_CLOSE, "close timeout");
+        continue;
+      }
+      if (!ws.isOpen() || !pingDue) {
         continue;
       }
       if (now - c.lastPongNanos > 2 * pingIntervalNanos) {
@@ -263,21 +278,34 @@ final class PushWebSocketServer extends WebSocketServer {
     }
   }
 
-  /** Records every accepted socket until it opens, so the sweeper can close stalled handshakes. */
-  private final class TrackingFactory extends DefaultWebSocketServerFactory {
+  /**
+   * Records every accepted socket until it opens, so the sweeper can close stalled handshakes, and wraps
+   * each socket in a {@link CountingChannel} so queues can be measured in O(1).
+   */
+  private final class TrackingFactory implements WebSocketServerFactory {
     @Override
     public WebSocketImpl createWebSocket(WebSocketAdapter a, Draft d) {
-      return track(super.createWebSocket(a, d));
+      return track(new WebSocketImpl(a, d));
     }
 
     @Override
     public WebSocketImpl createWebSocket(WebSocketAdapter a, List<Draft> d) {
-      return track(super.createWebSocket(a, d));
+      return track(new WebSocketImpl(a, d));
     }
 
     private WebSocketImpl track(WebSocketImpl w) {
       handshaking.put(w, System.nanoTime());
       return w;
+    }
+
+    @Override
+    public ByteChannel wrapChannel(SocketChannel channel, SelectionKey key) {
+      return new CountingChannel(channel);
+    }
+
+    @Override
+    public void close() {
+      // nothing to release: no executor, no TLS engine
     }
   }
 }
