@@ -149,6 +149,11 @@ public final class RawWebSocket implements Closeable {
 
   /** The next frame from the server; fails after 10 s. */
   public Frame readFrame() throws IOException {
+    return readFrame(in);
+  }
+
+  /** Reads one server frame from {@code in}. */
+  public static Frame readFrame(DataInputStream in) throws IOException {
     int b0 = in.readUnsignedByte();
     int b1 = in.readUnsignedByte();
     long len = b1 & 0x7F;

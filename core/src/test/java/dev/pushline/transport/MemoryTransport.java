@@ -79,6 +79,7 @@ public final class MemoryTransport implements Transport {
     private volatile InboundListener inbound;
     private volatile int closeCode = -1;
     private volatile String closeReason;
+    private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
 
     Peer(Handshake handshake) {
       this.handshake = handshake;
@@ -166,6 +167,14 @@ public final class MemoryTransport implements Transport {
       return closeCode;
     }
 
+    /** Waits at most 5 s for the server to close this connection and returns the close code. */
+    public int awaitClose() throws InterruptedException {
+      if (!closedLatch.await(5, TimeUnit.SECONDS)) {
+        throw new AssertionError("not closed within 5 s");
+      }
+      return closeCode;
+    }
+
     public String closeReason() {
       return closeReason;
     }
@@ -179,6 +188,7 @@ public final class MemoryTransport implements Transport {
         closeReason = reason;
       }
       peers.remove(this);
+      closedLatch.countDown();
       if (inbound != null) {
         inbound.onClosed(code, reason);
       }
