@@ -22,6 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code pushline-client-timer}: one thread for request timeouts, connection-attempt timeouts and
  *       reconnect delays of all clients.</li>
  * </ul>
+ * Not ours, but worth knowing: {@code java.net.http} completes each WebSocket opening handshake on the
+ * JDK's default asynchronous executor, which is the common {@code ForkJoinPool}, or with fewer than three
+ * cores a new short-lived thread per connection attempt; the first frames of a connection may be handled
+ * there.
  *
  * <p>Thread-safe.
  */

@@ -82,9 +82,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Listener callbacks and publication handlers run one at a time per client, in order: publications of
  * a channel in offset order, and {@code onOpen} before the publications of that connection. They usually
- * run on an HttpClient thread, sometimes on the timer thread or on the thread that called
- * {@link #close()}. <b>They must not block</b>: while one runs, that connection reads nothing more, and
- * the thread is shared with other clients. In particular, do not wait on this client's futures there.
+ * run on an HttpClient thread; sometimes on the timer thread or on the thread that called
+ * {@link #close()}; and while a connection opens, possibly on a thread of the JDK's default asynchronous
+ * executor ({@code java.net.http} hands the opening handshake's completion there: the common
+ * {@code ForkJoinPool}, or a short-lived thread per connection attempt on a JVM with fewer than three
+ * cores). <b>They must not block</b>: while one runs, that connection reads nothing more, and the thread
+ * is shared with other clients. In particular, do not wait on this client's futures there.
  * A callback that throws is logged at WARN and the client carries on. The futures returned here are
  * completed on the same threads; use the {@code ...Async} stages for work that blocks.
  *
