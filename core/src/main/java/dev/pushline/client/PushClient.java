@@ -335,7 +335,8 @@ public final class PushClient implements AutoCloseable {
   /**
    * Closes the client for good: closes the connection with code 1000, stops reconnecting, and fails every
    * pending future (those of {@code unsubscribe} complete: the subscription is gone with the connection).
-   * The listener hears {@link Listener#onClosed} with code 1000. Idempotent; never blocks.
+   * Once it returns no publication handler is called (except one under way). The listener hears
+   * {@link Listener#onClosed} with code 1000. Idempotent; never blocks.
    */
   @Override
   public void close() {
@@ -355,6 +356,7 @@ public final class PushClient implements AutoCloseable {
       subscribing.clear();
       for (Subscription s : subs) {
         s.phase = Subscription.Phase.PENDING;
+        s.removed = true; // no handler runs once close() returned
       }
     }
     log.debug("{}: closed by the application", this);
@@ -450,6 +452,9 @@ public final class PushClient implements AutoCloseable {
       maxMessageBytes = Long.MAX_VALUE;
       lostRequests = new ArrayList<>(pending.values());
       pending.clear();
+      for (Request<?> r : lostRequests) {
+        cancel(r.timeout);
+      }
       for (Subscription s : subscribing.values()) {
         unconfirmed.add(s);
       }
@@ -465,6 +470,9 @@ public final class PushClient implements AutoCloseable {
         state = State.CLOSED;
         all = List.copyOf(subscriptions.values());
         waitingRequests = takeAllRequests();
+        for (Subscription s : all) {
+          s.removed = true; // no handler runs once the client is closed
+        }
       }
     }
     if (failure != null) {
