@@ -103,6 +103,7 @@ public final class PushClient implements AutoCloseable {
   private final URI uri;
   private final HttpClient httpClient;
   private final Duration requestTimeout;
+  private final Duration connectTimeout;
   private final Backoff backoff;
   private final Listener listener;
   private final ScheduledExecutorService timer;
@@ -133,6 +134,7 @@ public final class PushClient implements AutoCloseable {
     this.uri = b.uri;
     this.httpClient = b.httpClient != null ? b.httpClient : ClientThreads.httpClient();
     this.requestTimeout = b.requestTimeout;
+    this.connectTimeout = b.connectTimeout;
     this.backoff = new Backoff(b.initialDelay, b.maxDelay, b.jitter, b.random);
     this.listener = b.listener;
     this.timer = ClientThreads.timer();
@@ -160,7 +162,8 @@ public final class PushClient implements AutoCloseable {
       }
       state = State.CONNECTING;
     }
-    log.debug("{}: connecting with {}, request timeout {}", this, backoff, requestTimeout);
+    log.debug("{}: connecting with {}, connect timeout {}, request timeout {}", this, backoff, connectTimeout,
+        requestTimeout);
     openConnection();
     return connected;
   }
@@ -397,13 +400,13 @@ public final class PushClient implements AutoCloseable {
       c = new Connection(this, ++connections);
       current = c;
       attempt = ++attempts;
-      c.attemptTimer = schedule(() -> attemptTimedOut(c), requestTimeout);
+      c.attemptTimer = schedule(() -> attemptTimedOut(c), connectTimeout);
     }
     log.debug("{}: connecting, attempt {}", c, attempt);
     callbacks.run("onConnecting", () -> listener.onConnecting(this, attempt));
     CompletableFuture<WebSocket> opened;
     try {
-      opened = httpClient.newWebSocketBuilder().connectTimeout(requestTimeout).buildAsync(uri, c);
+      opened = httpClient.newWebSocketBuilder().connectTimeout(connectTimeout).buildAsync(uri, c);
     } catch (RuntimeException e) {
       opened = CompletableFuture.failedFuture(e);
     }
@@ -415,7 +418,8 @@ public final class PushClient implements AutoCloseable {
   }
 
   private void attemptTimedOut(Connection c) {
-    lose(c, ABNORMAL_CLOSURE, "", timeoutException("opening the connection"), true);
+    lose(c, ABNORMAL_CLOSURE, "", new PushException("no welcome within " + connectTimeout.toMillis()
+        + " ms of starting to connect", new TimeoutException()), true);
   }
 
   private void reconnect(Connection lost) {
@@ -1030,6 +1034,7 @@ public final class PushClient implements AutoCloseable {
    *   <tr><td>{@link #uri}</td><td>none: required</td></tr>
    *   <tr><td>{@link #listener}</td><td>none</td></tr>
    *   <tr><td>{@link #requestTimeout}</td><td>10 s</td></tr>
+   *   <tr><td>{@link #connectTimeout}</td><td>10 s</td></tr>
    *   <tr><td>{@link #reconnectDelay}</td><td>500 ms initial, 30 s max</td></tr>
    *   <tr><td>{@link #reconnectJitter}</td><td>{@link Jitter#EQUAL}</td></tr>
    *   <tr><td>{@link #httpClient}</td><td>one shared by every client in the JVM</td></tr>
@@ -1041,6 +1046,7 @@ public final class PushClient implements AutoCloseable {
     private URI uri;
     private HttpClient httpClient;
     private Duration requestTimeout = Duration.ofSeconds(10);
+    private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration initialDelay = Duration.ofMillis(500);
     private Duration maxDelay = Duration.ofSeconds(30);
     private Jitter jitter = Jitter.EQUAL;
@@ -1096,16 +1102,31 @@ public final class PushClient implements AutoCloseable {
     }
 
     /**
-     * How long a request may wait for its reply, counted from the call, and how long opening a connection
-     * (TCP, WebSocket upgrade, {@code welcome}) may take. Default 10 s.
+     * How long a request ({@code subscribe}, {@code unsubscribe}, {@code publish}) may wait for its
+     * reply, counted from the call, connected or not. Also how long the client waits for the server to
+     * answer its Close frame after {@link PushClient#close()}. Default 10 s.
      */
     public Builder requestTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "requestTimeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("requestTimeout is " + timeout + "; it must be > 0");
-      }
-      this.requestTimeout = timeout;
+      this.requestTimeout = positive(timeout, "requestTimeout");
       return this;
+    }
+
+    /**
+     * How long one attempt to connect may take, from the start to the server's {@code welcome} (TCP, TLS,
+     * WebSocket upgrade, welcome). An attempt that takes longer is abandoned and retried after the
+     * backoff delay. Default 10 s.
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    private static Duration positive(Duration timeout, String name) {
+      Objects.requireNonNull(timeout, name);
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException(name + " is " + timeout + "; it must be > 0");
+      }
+      return timeout;
     }
 
     /**

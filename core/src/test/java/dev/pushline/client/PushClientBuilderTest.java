@@ -36,6 +36,8 @@ class PushClientBuilderTest {
     PushClient.Builder b = PushClient.builder();
     assertThrows(IllegalArgumentException.class, () -> b.requestTimeout(Duration.ZERO));
     assertThrows(IllegalArgumentException.class, () -> b.requestTimeout(Duration.ofSeconds(-1)));
+    IllegalArgumentException c = assertThrows(IllegalArgumentException.class, () -> b.connectTimeout(Duration.ZERO));
+    assertEquals("connectTimeout is PT0S; it must be > 0", c.getMessage());
     assertThrows(IllegalArgumentException.class, () -> b.reconnectDelay(Duration.ZERO, Duration.ofSeconds(1)));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> b.reconnectDelay(Duration.ofSeconds(2), Duration.ofSeconds(1)));
