@@ -1,0 +1,72 @@
+package dev.pushline.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FramesTest {
+
+  @Test
+  void writesRequestsWithEscapedStrings() {
+    assertEquals("{\"type\":\"subscribe\",\"id\":7,\"channel\":\"a\\\"b\"}", Frames.subscribe(7, "a\"b"));
+    assertEquals("{\"type\":\"publish\",\"id\":1,\"channel\":\"c\",\"event\":\"e\",\"data\":{\"k\":\"<v>\"}}",
+        Frames.publish(1, Frames.publishBody("c", "e", Frames.toJson(Map.of("k", "<v>")))));
+    assertEquals("{\"type\":\"publish\",\"id\":2,\"channel\":\"c\",\"event\":\"e\",\"data\":null}",
+        Frames.publish(2, Frames.publishBody("c", "e", Frames.toJson(null))));
+  }
+
+  @Test
+  void readsFieldsLeniently() {
+    JsonObject f = Frames.parse("{\"offset\":12,\"big\":1e3,\"frac\":1.5,\"neg\":-1,\"s\":\"x\",\"n\":null}");
+    assertEquals(12, Frames.number(f, "offset"));
+    assertEquals(1000, Frames.number(f, "big"));
+    assertEquals(-1, Frames.number(f, "frac"));
+    assertEquals(-1, Frames.number(f, "neg"));
+    assertEquals(-1, Frames.number(f, "s"));
+    assertEquals(-1, Frames.number(f, "missing"));
+    assertEquals("x", Frames.string(f, "s"));
+    assertNull(Frames.string(f, "offset"));
+    assertNull(Frames.string(f, "n"));
+    assertNull(Frames.parse("[1,2]"));
+    assertThrows(JsonParseException.class, () -> Frames.parse("{\"a\":"));
+  }
+
+  @Test
+  void utf8LengthMatchesTheEncoder() {
+    for (String s : new String[] {"", "abc", "é", "€uro", "😀x"}) {
+      int expected = s.getBytes(StandardCharsets.UTF_8).length;
+      assertEquals(expected, Frames.utf8Length(s), s);
+    }
+  }
+
+  @Test
+  void loneSurrogatesAreRefusedBecauseWebSocketCannotSendThem() {
+    assertEquals("ok 😀", Frames.requireWellFormed("channel", "ok 😀"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Frames.requireWellFormed("channel", "ab\uD800"));
+    assertEquals("channel has a lone surrogate \\ud800 at index 2; it cannot be sent as UTF-8", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Frames.requireWellFormed("x", "\uDC00a"));
+    assertThrows(IllegalArgumentException.class,
+        () -> Frames.publishBody("c", "e", Frames.toJson("bad \uDBFF")));
+  }
+
+  @Test
+  void publishIsEncodedOnceAndGetsItsIdWhenSent() {
+    String body = Frames.publishBody("c", "e", Frames.toJson(1));
+    assertEquals("{\"type\":\"publish\",\"id\":42,\"channel\":\"c\",\"event\":\"e\",\"data\":1}",
+        Frames.publish(42, body));
+  }
+
+  @Test
+  void dataGsonCannotSerialiseIsMisuse() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Frames.toJson(String.class));
+    assertTrue(e.getMessage().contains("java.lang.Class"), e.getMessage());
+  }
+}

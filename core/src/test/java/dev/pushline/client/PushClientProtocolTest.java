@@ -1,0 +1,319 @@
+package dev.pushline.client;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import dev.pushline.Publication;
+import dev.pushline.PushException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client against a scripted server ({@link FakeServer}): what a real server cannot easily be made to
+ * do, such as never answering, answering out of order, or fragmenting its messages.
+ */
+class PushClientProtocolTest {
+
+  private FakeServer fake;
+  private final Recorder recorder = new Recorder();
+  private final List<PushClient> clients = new ArrayList<>();
+
+  @BeforeEach
+  void startFake() throws IOException {
+    fake = new FakeServer();
+  }
+
+  @AfterEach
+  void closeEverything() throws IOException {
+    clients.forEach(PushClient::close);
+    fake.close();
+  }
+
+  private PushClient.Builder clientBuilder() {
+    return PushClient.builder().uri(fake.uri()).listener(recorder)
+        .reconnectDelay(Duration.ofMillis(1), Duration.ofMillis(5));
+  }
+
+  private PushClient track(PushClient client) {
+    clients.add(client);
+    return client;
+  }
+
+  /** Connects a new client to the fake and returns the server side, welcome sent. */
+  private FakeServer.Peer connect(PushClient client) throws Exception {
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer peer = fake.accept();
+    peer.sendWelcome();
+    connected.get(10, SECONDS);
+    recorder.next(Recorder.Connecting.class);
+    recorder.next(Recorder.Open.class);
+    return peer;
+  }
+
+  private static PushException failure(Future<?> future) {
+    ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(10, SECONDS));
+    return assertInstanceOf(PushException.class, e.getCause());
+  }
+
+  @Test
+  void requestsFailWithATimeoutWhenTheServerNeverAnswers() throws Exception {
+    PushClient client = track(clientBuilder().requestTimeout(Duration.ofMillis(200)).build());
+    FakeServer.Peer peer = connect(client);
+
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("silence", p -> {});
+    CompletableFuture<Long> published = client.publish("silence", "e", 1);
+
+    assertEquals("subscribe", peer.readRequest().get("type").getAsString());
+    assertEquals("publish", peer.readRequest().get("type").getAsString());
+    PushException s = failure(subscribed);
+    assertNull(s.code());
+    assertInstanceOf(TimeoutException.class, s.getCause());
+    assertInstanceOf(TimeoutException.class, failure(published).getCause());
+    assertEquals(Set.of("silence"), client.channels(), "a subscription that timed out is kept");
+    assertEquals(PushClient.State.CONNECTED, client.state());
+  }
+
+  @Test
+  void aLateSubscribedReplyStillActivatesTheSubscription() throws Exception {
+    PushClient client = track(clientBuilder().requestTimeout(Duration.ofMillis(100)).build());
+    FakeServer.Peer peer = connect(client);
+    BlockingQueue<Publication> received = new LinkedBlockingQueue<>();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("slow", received::add);
+    long id = peer.readRequest().get("id").getAsLong();
+    assertInstanceOf(TimeoutException.class, failure(subscribed).getCause());
+
+    peer.send("{\"type\":\"subscribed\",\"id\":" + id + ",\"channel\":\"slow\",\"offset\":4,\"epoch\":\"e1\"}");
+    peer.send("{\"type\":\"publication\",\"channel\":\"slow\",\"offset\":5,\"event\":\"x\",\"data\":null}");
+
+    Publication p = received.poll(10, SECONDS);
+    assertNotNull(p);
+    assertEquals(5, p.offset());
+    assertEquals(new PushClient.StreamPosition(5, "e1"), client.position("slow").orElseThrow());
+  }
+
+  @Test
+  void anOpeningWithoutWelcomeTimesOutAndIsRetried() throws Exception {
+    PushClient client = track(clientBuilder().connectTimeout(Duration.ofMillis(200)).build());
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer silent = fake.accept(); // upgraded, but no welcome
+    assertEquals(new Recorder.Connecting(1), recorder.next(Recorder.Connecting.class));
+
+    Recorder.Disconnected lost = recorder.next(Recorder.Disconnected.class);
+
+    assertEquals(1006, lost.code());
+    assertInstanceOf(TimeoutException.class, assertInstanceOf(PushException.class, lost.failure()).getCause());
+    assertEquals(new Recorder.Connecting(2), recorder.next(Recorder.Connecting.class));
+    assertFalse(connected.isDone());
+    assertThrows(IOException.class, silent::read, "the attempt that timed out was aborted");
+  }
+
+  @Test
+  void repliesAreMatchedByIdWhateverTheirOrder() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer peer = connect(client);
+
+    CompletableFuture<Long> a = client.publish("c", "e", "a");
+    CompletableFuture<Long> b = client.publish("c", "e", "b");
+    CompletableFuture<Long> c = client.publish("c", "e", "c");
+    long[] ids = new long[3];
+    for (int i = 0; i < 3; i++) {
+      JsonObject request = peer.readRequest();
+      ids[i] = request.get("id").getAsLong();
+      assertEquals("publish", request.get("type").getAsString());
+      assertEquals(String.valueOf((char) ('a' + i)), request.get("data").getAsString());
+    }
+    assertTrue(ids[0] < ids[1] && ids[1] < ids[2], "ids increase: " + ids[0] + ", " + ids[1] + ", " + ids[2]);
+    peer.send("{\"type\":\"published\",\"id\":" + ids[2] + ",\"channel\":\"c\",\"offset\":30}");
+    peer.send("{\"type\":\"error\",\"id\":" + ids[0] + ",\"code\":\"forbidden\",\"message\":\"no\"}");
+    peer.send("{\"type\":\"published\",\"id\":" + ids[1] + ",\"channel\":\"c\",\"offset\":20}");
+
+    assertEquals(30, c.get(10, SECONDS));
+    assertEquals(20, b.get(10, SECONDS));
+    assertEquals("forbidden", failure(a).code());
+  }
+
+  @Test
+  void fragmentedMessagesAreReassembledAndUnknownFramesIgnored() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer peer = fake.accept();
+    peer.sendFragmented("{\"type\":\"wel", "come\",\"client\":\"c-9\",\"protocol\":1,",
+        "\"maxMessageBytes\":65536,\"maxSubscriptions\":8,\"future\":{\"field\":true}}");
+    connected.get(10, SECONDS);
+    recorder.next(Recorder.Connecting.class);
+    assertEquals(new Recorder.Open("c-9"), recorder.next(Recorder.Open.class));
+    BlockingQueue<Publication> received = new LinkedBlockingQueue<>();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("news", received::add);
+    long id = peer.readRequest().get("id").getAsLong();
+
+    peer.send("{\"type\":\"presence\",\"who\":[\"ann\"]}"); // a frame type from the future
+    peer.send("not json at all");
+    peer.send("[\"an array\"]");
+    peer.send("{\"type\":\"subscribed\",\"id\":" + id + ",\"channel\":\"news\",\"offset\":0,\"epoch\":\"ep\","
+        + "\"recovered\":false}");
+    peer.sendFragmented("{\"type\":\"publication\",\"channel\":\"news\",", "\"offset\":1,\"event\":\"headline\",",
+        "\"data\":{\"title\":\"" + "é".repeat(40_000) + "\"},\"tags\":[\"extra\"]}");
+    peer.sendFragmented("{\"type\":\"message\",\"event\":\"notice\",", "\"data\":\"hello\"}");
+
+    assertEquals(new PushClient.StreamPosition(0, "ep"), subscribed.get(10, SECONDS));
+    Publication p = received.poll(10, SECONDS);
+    assertNotNull(p);
+    assertEquals(1, p.offset());
+    assertEquals("é".repeat(40_000), p.data().getAsJsonObject().get("title").getAsString());
+    Recorder.Message m = recorder.next(Recorder.Message.class);
+    assertEquals("notice", m.event());
+    assertEquals("hello", m.data().getAsString());
+    assertEquals(PushClient.State.CONNECTED, client.state());
+  }
+
+  @Test
+  void closeFailsPendingFuturesAndDoesNotReconnect() throws Exception {
+    PushClient client = track(clientBuilder().build()); // request timeout 10 s: only close() can end them
+    FakeServer.Peer peer = connect(client);
+    CompletableFuture<Long> published = client.publish("c", "e", 1);
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("c", p -> {});
+    peer.readRequest();
+    peer.readRequest();
+
+    client.close();
+
+    PushException p = failure(published);
+    assertFalse(p.getCause() instanceof TimeoutException);
+    failure(subscribed);
+    FakeServer.Frame close = peer.read();
+    assertEquals(0x8, close.opcode());
+    assertEquals(1000, close.closeCode());
+    peer.sendClose(1000, "");
+    assertEquals(new Recorder.Closed(1000, "closed by the client"), recorder.next(Recorder.Closed.class));
+    assertEquals(PushClient.State.CLOSED, client.state());
+    // The reconnect delay is 1..5 ms: a client that wanted to come back would have done so.
+    assertFalse(fake.connectionArrivesWithin(300), "the client reconnected after close()");
+    recorder.assertSilentFor(Duration.ofMillis(1));
+    assertTrue(client.position("c").isEmpty(), "never confirmed, so no position");
+  }
+
+  @Test
+  void aWaitingPublishIsSentOnceConnected() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    CompletableFuture<Long> published = client.publish("c", "e", 1); // before connect(): waits
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer peer = fake.accept();
+    peer.sendWelcome();
+    connected.get(10, SECONDS);
+
+    JsonObject request = peer.readRequest();
+    peer.send("{\"type\":\"published\",\"id\":" + request.get("id") + ",\"channel\":\"c\",\"offset\":7}");
+
+    assertEquals(7, published.get(10, SECONDS));
+  }
+
+  @Test
+  void aPublishOverTheServersLimitFailsWithoutBeingSent() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer peer = fake.accept();
+    peer.send("{\"type\":\"welcome\",\"client\":\"x\",\"protocol\":1,\"maxMessageBytes\":300,"
+        + "\"maxSubscriptions\":1}");
+    connected.get(10, SECONDS);
+
+    PushException tooBig = failure(client.publish("c", "e", "x".repeat(300)));
+    CompletableFuture<Long> small = client.publish("c", "e", "fits");
+
+    assertNull(tooBig.code());
+    assertTrue(tooBig.getMessage().contains("300"), tooBig.getMessage());
+    JsonObject request = peer.readRequest(); // the first request on the wire is the small one
+    assertEquals("fits", request.get("data").getAsString());
+    peer.send("{\"type\":\"published\",\"id\":" + request.get("id") + ",\"channel\":\"c\",\"offset\":1}");
+    assertEquals(1, small.get(10, SECONDS));
+  }
+
+  @Test
+  void aLostConnectionFailsInFlightRequestsAndRenewsSubscriptions() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer first = connect(client);
+    BlockingQueue<Publication> received = new LinkedBlockingQueue<>();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("keep", received::add);
+    long subscribeId = first.readRequest().get("id").getAsLong();
+    first.send("{\"type\":\"subscribed\",\"id\":" + subscribeId + ",\"channel\":\"keep\",\"offset\":3,"
+        + "\"epoch\":\"e\"}");
+    assertEquals(new PushClient.StreamPosition(3, "e"), subscribed.get(10, SECONDS));
+    CompletableFuture<Long> published = client.publish("keep", "e", 1);
+    first.readRequest();
+
+    first.sendClose(1001, "restarting");
+
+    PushException lost = failure(published);
+    assertNull(lost.code());
+    assertTrue(lost.getMessage().contains("1001"), lost.getMessage());
+    Recorder.Disconnected d = recorder.next(Recorder.Disconnected.class);
+    assertEquals(1001, d.code());
+    assertEquals("restarting", d.reason());
+    assertNull(d.failure());
+    assertEquals(new Recorder.Connecting(1), recorder.next(Recorder.Connecting.class));
+    FakeServer.Peer second = fake.accept();
+    second.sendWelcome();
+    recorder.next(Recorder.Open.class);
+    JsonObject renewed = second.readRequest();
+    assertEquals("subscribe", renewed.get("type").getAsString());
+    assertEquals("keep", renewed.get("channel").getAsString());
+    assertTrue(renewed.get("id").getAsLong() > subscribeId, "ids keep growing across connections");
+    assertEquals(new PushClient.StreamPosition(3, "e"), client.position("keep").orElseThrow(),
+        "the position survives the reconnect until the server answers");
+    second.send("{\"type\":\"subscribed\",\"id\":" + renewed.get("id") + ",\"channel\":\"keep\","
+        + "\"offset\":5,\"epoch\":\"e\"}");
+    second.send("{\"type\":\"publication\",\"channel\":\"keep\",\"offset\":6,\"event\":\"x\"}");
+
+    Publication p = received.poll(10, SECONDS);
+    assertNotNull(p);
+    assertEquals(6, p.offset());
+    assertTrue(p.data().isJsonNull(), "a publication without data has JSON null");
+    assertEquals(new PushClient.StreamPosition(6, "e"), client.position("keep").orElseThrow());
+  }
+
+  @Test
+  void reconnectDelaysFollowTheBackoffWithTheInjectedRandomSource() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort(); // nothing listens here once closed: every attempt is refused
+    }
+    PushClient client = track(PushClient.builder()
+        .uri("ws://127.0.0.1:" + closedPort + "/pushline")
+        .reconnectDelay(Duration.ofMillis(8), Duration.ofMillis(20))
+        .random(() -> 0.5)
+        .listener(recorder)
+        .build());
+
+    client.connect();
+
+    // Equal jitter with r = 0.5: three quarters of the ceiling; ceilings 8, 16, 20 (capped), 20 ms.
+    long[] expectedMicros = {6_000, 12_000, 15_000, 15_000};
+    for (int i = 0; i < expectedMicros.length; i++) {
+      assertEquals(new Recorder.Connecting(i + 1), recorder.next(Recorder.Connecting.class));
+      Recorder.Disconnected d = recorder.next(Recorder.Disconnected.class);
+      assertEquals(1006, d.code());
+      assertNotNull(d.failure());
+      assertEquals(Duration.ofNanos(expectedMicros[i] * 1_000), d.reconnectDelay(), "delay " + (i + 1));
+    }
+  }
+}
