@@ -282,6 +282,7 @@ class ProtocolTest {
     assertEquals("published", published.get("type").getAsString());
     assertEquals(3, published.get("id").getAsInt());
     assertEquals(1, published.get("offset").getAsLong());
+    assertEquals(server.channel("chat").epoch(), published.get("epoch").getAsString());
     JsonObject p = next(reader);
     assertEquals("hi", p.getAsJsonObject("data").get("text").getAsString());
     assertEquals("message", p.get("event").getAsString());

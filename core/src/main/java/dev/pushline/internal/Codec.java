@@ -179,11 +179,11 @@ final class Codec {
     });
   }
 
-  static String published(long id, String channel, long offset) {
+  static String published(long id, String channel, long offset, String epoch) {
     return write(w -> {
       w.name("type").value("published");
       id(w, id);
-      w.name("channel").value(channel).name("offset").value(offset);
+      w.name("channel").value(channel).name("offset").value(offset).name("epoch").value(epoch);
     });
   }
 

@@ -173,7 +173,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     ChannelState channel = engine.channelForPublish(name);
     long offset = channel.publishJson(event, data);
     engine.disposeIfEmpty(name);
-    sendText(Codec.published(requestId, name, offset));
+    sendText(Codec.published(requestId, name, offset, channel.epoch()));
   }
 
   /** Subscribes this session because the host asked; the client is told with an id-less reply. */

@@ -95,6 +95,7 @@ public final class MemoryTransport implements Transport {
       if (closeCode != -1) {
         return false;
       }
+      queued.addAndGet(message.sizeBytes());
       received.add(message);
       return true;
     }
@@ -107,8 +108,10 @@ public final class MemoryTransport implements Transport {
     /** Messages the test has not read count as queued: a test that stops reading is a slow client. */
     @Override
     public long queuedBytes() {
-      return received.stream().mapToLong(OutboundMessage::sizeBytes).sum();
+      return queued.get();
     }
+
+    private final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
 
     @Override
     public void notifyWhenDrained(long bytes) {
@@ -145,6 +148,7 @@ public final class MemoryTransport implements Transport {
         if (m == null) {
           throw new AssertionError("no message from the server within 5 s");
         }
+        queued.addAndGet(-m.sizeBytes());
         checkDrained();
         return m.text();
       } catch (InterruptedException e) {
@@ -155,7 +159,11 @@ public final class MemoryTransport implements Transport {
 
     /** The next message as the transport object itself (to check frames are shared). */
     public OutboundMessage nextMessage() throws InterruptedException {
-      return received.poll(5, TimeUnit.SECONDS);
+      OutboundMessage m = received.poll(5, TimeUnit.SECONDS);
+      if (m != null) {
+        queued.addAndGet(-m.sizeBytes());
+      }
+      return m;
     }
 
     /** Whether the server sent nothing that has not been read. */
