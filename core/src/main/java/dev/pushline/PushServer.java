@@ -126,8 +126,11 @@ public final class PushServer implements AutoCloseable {
   }
 
   /**
-   * Closes every connection with {@link CloseCodes#GOING_AWAY}, stops accepting, frees the port and ends
-   * every thread the server started. Idempotent.
+   * Shuts the server down gracefully: from now on {@link Channel#publish} throws
+   * {@link IllegalStateException}; every connection is sent everything published before, then closed with
+   * {@link CloseCodes#GOING_AWAY}, which tells clients to reconnect (elsewhere) and resume; a client that
+   * does not read its queue within 5 s is dropped. Then it stops accepting, frees the port and ends every
+   * thread the server started. Idempotent.
    */
   @Override
   public void close() {
@@ -138,6 +141,7 @@ public final class PushServer implements AutoCloseable {
       boolean started = state == State.STARTED;
       state = State.CLOSED;
       if (started) {
+        engine.stop(); // no publication after this point; all before it are queued ahead of the close frame
         transport.close(CloseCodes.GOING_AWAY, "server shutting down");
       }
       engine.close();

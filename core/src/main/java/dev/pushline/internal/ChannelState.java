@@ -93,6 +93,9 @@ final class ChannelState implements Channel {
   long publishJson(String event, JsonElement data) {
     lock.lock();
     try {
+      // Checked under the lock: Engine.stop() passes every channel's lock after clearing the flag, so no
+      // publication is queued after the transport starts closing connections.
+      engine.requireRunning();
       long next = offset + 1;
       OutboundMessage frame = engine.prepare(Codec.publication(name, next, event, data));
       offset = next;

@@ -75,6 +75,17 @@ public final class Engine implements TransportListener {
   }
 
   /**
+   * Refuses publications from now on, and returns once no publication is being queued any more: after it,
+   * closing the transport sends every connection everything published before, then the close frame.
+   */
+  public void stop() {
+    running = false;
+    for (ChannelState channel : channels.values()) {
+      channel.locked(() -> { }); // a barrier: waits for a publication in progress on this channel
+    }
+  }
+
+  /**
    * Stops running host callbacks: those already queued still run (for example {@code onClosed} for
    * every connection the transport closed), for at most 5 s. Idempotent.
    */
