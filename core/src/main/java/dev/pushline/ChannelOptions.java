@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param historySize publications kept per channel, 0 to 1,000,000
  * @param historyTtl how long a publication stays in history; positive
  * @param slowConsumerPolicy what to do with a subscriber that cannot keep up
+ *
+ * <p>Immutable; thread-safe.
  */
 public record ChannelOptions(int historySize, Duration historyTtl, SlowConsumerPolicy slowConsumerPolicy) {
 

@@ -13,7 +13,7 @@ package dev.pushline;
  *   <tr><td>4500..4999</td><td>the application</td><td>not reconnect</td></tr>
  * </table>
  *
- * <p>The full table is in {@code src/site/markdown/protocol.md}.
+ * <p>The full table is in {@code src/site/markdown/protocol.md}. Constants only; thread-safe.
  */
 public final class CloseCodes {
 

@@ -12,6 +12,9 @@ import java.util.Objects;
  *     stream, then one more for each
  * @param event the event name chosen by the publisher
  * @param data the payload, as JSON ({@code JsonNull} when the publisher gave none)
+ *
+ * <p>Immutable, except that {@code data} is a Gson tree shared by every in-process subscriber: treat it as
+ * read-only. Thread-safe.
  */
 public record Publication(String channel, long offset, String event, JsonElement data) {
 

@@ -5,6 +5,8 @@ package dev.pushline;
  *
  * <p>{@link #code()} is the stable error code from the protocol when the failure is an {@code error}
  * reply from a server (for example {@code "forbidden"}), or null for local failures.
+ *
+ * <p>Immutable once thrown; thread-safe.
  */
 public class PushException extends RuntimeException {
 

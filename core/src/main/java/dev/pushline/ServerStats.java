@@ -10,6 +10,8 @@ package dev.pushline;
  * @param skippedPublications publications of KEEP_LATEST channels replaced before a slow client got them
  * @param resumesRecovered subscribes with {@code since} that got every missed publication
  * @param resumesNotRecovered subscribes with {@code since} that were told {@code "recovered":false}
+ *
+ * <p>Immutable; thread-safe.
  */
 public record ServerStats(
     int connections,

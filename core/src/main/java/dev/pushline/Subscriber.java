@@ -11,6 +11,8 @@ package dev.pushline;
  * one call at a time, in offset order per channel. A subscriber that is slow holds up only itself, never
  * the publisher or other subscribers; it should not block for long all the same, since callback threads
  * are shared. An exception thrown here is logged at WARN and the next publication is delivered as usual.
+ *
+ * <p>Callbacks run on Pushline's callback threads, one at a time per subscriber.
  */
 @FunctionalInterface
 public interface Subscriber {

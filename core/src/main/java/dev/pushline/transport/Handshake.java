@@ -13,6 +13,8 @@ import java.util.Objects;
  * @param query the raw query string without {@code ?}, or empty
  * @param headers header values by lower-case name
  * @param remoteAddress the peer's address, or null when the transport has none
+ *
+ * <p>Immutable; thread-safe.
  */
 public record Handshake(
     String path, String query, Map<String, List<String>> headers, InetSocketAddress remoteAddress) {

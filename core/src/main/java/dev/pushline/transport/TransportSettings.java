@@ -13,6 +13,8 @@ import java.util.Objects;
  * @param handshakeTimeout how long a socket may take from accept to a finished upgrade
  * @param pingInterval how often to ping each connection; one that answered no ping for two intervals is
  *     dropped
+ *
+ * <p>Immutable; thread-safe.
  */
 public record TransportSettings(
     String host, int port, String path, int maxMessageBytes, Duration handshakeTimeout,
