@@ -32,27 +32,31 @@ final class LevelDetector {
           + "(?![A-Za-z])"
           + "|\\[(trace|debug|info|notice|warn|warning|error|crit|alert|emerg)\\]");
 
+  /** How a continuation line starts (matched against its first {@value #SCAN_CHARS} characters). */
   private static final Pattern CONTINUATION = Pattern.compile(
-      "[ \\t].*"
-          + "|(Caused by|Suppressed): .*"
+      "[ \\t]"
+          + "|(Caused by|Suppressed): "
           + "|\\.\\.\\. \\d+ (more|common frames omitted)"
-          + "|([a-zA-Z_$][\\w$]*\\.)+[A-Z][\\w$]*(Exception|Error|Throwable)(: .*)?",
-      Pattern.DOTALL);
+          + "|([a-zA-Z_$][\\w$]*\\.)+[A-Z][\\w$]*(Exception|Error|Throwable)(: |$)");
 
   private String last;
 
   /** The level of {@code line}: one of {@code ERROR WARN INFO DEBUG TRACE}, or null. */
   String detect(String line) {
-    if (last != null && !line.isEmpty() && CONTINUATION.matcher(line).matches()) {
+    if (last != null && startsLike(CONTINUATION, line)) {
       return last;
     }
     last = levelWord(line);
     return last;
   }
 
+  /** Whether the start of {@code line} matches {@code pattern}; looks at {@value #SCAN_CHARS} chars at most. */
+  private static boolean startsLike(Pattern pattern, String line) {
+    return pattern.matcher(line).region(0, Math.min(line.length(), SCAN_CHARS)).lookingAt();
+  }
+
   private static String levelWord(String line) {
-    Matcher m = LEVEL.matcher(line);
-    m.region(0, Math.min(line.length(), SCAN_CHARS));
+    Matcher m = LEVEL.matcher(line).region(0, Math.min(line.length(), SCAN_CHARS));
     if (!m.find()) {
       return null;
     }

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** {@link LevelDetector} on lines in the layouts of common loggers and servers. */
 class LevelDetectorTest {
@@ -56,13 +56,25 @@ class LevelDetectorTest {
         "\tat com.example.shop.cart.CartService.checkout(CartService.java:142)",
         "Caused by: java.io.IOException: reset",
         "\t... 38 more",
+        "Suppressed: java.lang.IllegalArgumentException",
+        "com.example.shop.mail.MailDeliveryException",
         "2025-11-25 17:18:04.000 INFO  [main] c.e.App - next entry",
         "plain text after an entry")) {
       found.add(levels.detect(line));
     }
 
-    assertEquals(List.of("ERROR", "ERROR", "ERROR", "ERROR", "ERROR", "INFO"), found.subList(0, 6));
-    assertNull(found.get(6));
+    assertEquals(List.of("ERROR", "ERROR", "ERROR", "ERROR", "ERROR", "ERROR", "ERROR", "INFO"),
+        found.subList(0, 8));
+    assertNull(found.get(8));
+  }
+
+  @Test
+  void aVeryLongContinuationLineKeepsTheLevel() {
+    LevelDetector levels = new LevelDetector();
+    levels.detect("2025-11-25 17:18:03.123 WARN  [main] c.e.App - slow");
+
+    assertEquals("WARN", levels.detect("\t" + "x.".repeat(8_000)));
+    assertEquals("WARN", levels.detect("com.example.shop.mail.MailDeliveryException: " + "y".repeat(10_000)));
   }
 
   @Test
