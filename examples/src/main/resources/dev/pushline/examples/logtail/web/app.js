@@ -104,7 +104,10 @@
     try {
       frame = JSON.parse(text);
     } catch (e) {
-      showNotice('The server sent a message that is not JSON; it was ignored.', 'error');
+      frame = null;
+    }
+    if (frame === null || typeof frame !== 'object') {
+      showNotice('The server sent a message that is not a JSON object; it was ignored.', 'error');
       return;
     }
     switch (frame.type) {
