@@ -1,0 +1,114 @@
+package dev.pushline.examples.logtail;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** {@link PageServer} on a real socket (port 0), asked with {@link HttpClient}. */
+class PageServerTest {
+
+  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  private PageServer server;
+
+  @BeforeEach
+  void start() throws IOException {
+    server = PageServer.start("127.0.0.1", 0, "{\"webSocketPort\":1234}");
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  @ParameterizedTest(name = "GET {0}")
+  @CsvSource({
+    "/, text/html; charset=utf-8, <script src=\"app.js\"",
+    "/index.html, text/html; charset=utf-8, <script src=\"app.js\"",
+    "/app.js, text/javascript; charset=utf-8, new WebSocket(",
+    "/style.css, text/css; charset=utf-8, .lvl-error",
+    "/config.json, application/json; charset=utf-8, {\"webSocketPort\":1234}",
+    "/?cache-buster=1, text/html; charset=utf-8, <title>",
+  })
+  void servesTheKnownPathsWithTypeCharsetAndSafetyHeaders(String path, String type, String content)
+      throws Exception {
+    HttpResponse<String> response = send("GET", path);
+
+    assertEquals(200, response.statusCode());
+    assertEquals(type, header(response, "content-type"));
+    assertEquals("no-cache", header(response, "cache-control"));
+    assertEquals("nosniff", header(response, "x-content-type-options"));
+    assertTrue(header(response, "content-security-policy").contains("script-src 'self'"));
+    assertTrue(response.body().contains(content), path + " lacks " + content);
+  }
+
+  @Test
+  void headSendsTheHeadersOfGetWithoutABody() throws Exception {
+    HttpResponse<String> get = send("GET", "/app.js");
+    HttpResponse<String> head = send("HEAD", "/app.js");
+
+    assertEquals(200, head.statusCode());
+    assertEquals("", head.body());
+    assertEquals(header(get, "content-type"), header(head, "content-type"));
+    assertEquals(Integer.toString(get.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length),
+        header(head, "content-length"));
+  }
+
+  @ParameterizedTest(name = "GET {0}")
+  @CsvSource({"/nope", "/app.js/", "/config.json.bak", "/../pom.xml", "/favicon.ico"})
+  void answersUnknownPathsWith404(String path) throws Exception {
+    HttpResponse<String> response = send("GET", path);
+
+    assertEquals(404, response.statusCode());
+    assertEquals("text/plain; charset=utf-8", header(response, "content-type"));
+    assertEquals("nosniff", header(response, "x-content-type-options"));
+  }
+
+  @ParameterizedTest(name = "{0} /")
+  @CsvSource({"POST", "PUT", "DELETE", "OPTIONS"})
+  void answersOtherMethodsWith405(String method) throws Exception {
+    HttpResponse<String> response = send(method, "/");
+
+    assertEquals(405, response.statusCode());
+    assertEquals("GET, HEAD", header(response, "allow"));
+  }
+
+  @Test
+  void failsToStartOnAPortInUse() {
+    assertThrows(BindException.class, () -> PageServer.start("127.0.0.1", server.port(), "{}").close());
+  }
+
+  @Test
+  void closeFreesThePort() throws IOException {
+    int port = server.port();
+    server.close();
+
+    PageServer again = PageServer.start("127.0.0.1", port, "{}");
+    again.close();
+  }
+
+  private HttpResponse<String> send(String method, String path) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+        .timeout(Duration.ofSeconds(10))
+        .method(method, HttpRequest.BodyPublishers.noBody())
+        .build();
+    return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String header(HttpResponse<?> response, String name) {
+    return response.headers().firstValue(name).orElse(null);
+  }
+}
