@@ -6,7 +6,8 @@ package dev.pushline;
  * <table>
  *   <caption>Close code ranges</caption>
  *   <tr><th>range</th><th>owner</th><th>client should</th></tr>
- *   <tr><td>1000..2999</td><td>WebSocket (RFC 6455)</td><td>reconnect, except after its own 1000</td></tr>
+ *   <tr><td>1000..2999</td><td>WebSocket (RFC 6455)</td><td>reconnect (the server never sends 1000; a
+ *       client that closes with 1000 itself does not reconnect)</td></tr>
  *   <tr><td>3000..3499</td><td>Pushline</td><td>reconnect (with backoff)</td></tr>
  *   <tr><td>3500..3999</td><td>Pushline</td><td>not reconnect</td></tr>
  *   <tr><td>4000..4499</td><td>the application</td><td>reconnect (with backoff)</td></tr>

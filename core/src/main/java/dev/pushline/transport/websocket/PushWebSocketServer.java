@@ -79,6 +79,7 @@ final class PushWebSocketServer extends WebSocketServer {
   }
 
   InetSocketAddress startAndAwaitBind() throws IOException {
+    preflightBind();
     start();
     try {
       if (!started.await(30, TimeUnit.SECONDS)) {
@@ -98,6 +99,26 @@ final class PushWebSocketServer extends WebSocketServer {
         Math.min(settings.handshakeTimeout().toMillis(), pingIntervalNanos / 1_000_000) / 4));
     sweeper.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     return new InetSocketAddress(getAddress().getAddress(), getPort());
+  }
+
+  /**
+   * Binds and releases the address once before Java-WebSocket does, so that the usual failures (port in
+   * use, unknown host, no such interface) become our exception at once instead of an ERROR stack trace
+   * that Java-WebSocket logs before shutting itself down. Java-WebSocket's own bind failure is still
+   * handled (a race with another process), just noisier.
+   */
+  private void preflightBind() throws IOException {
+    InetSocketAddress address = getAddress();
+    if (address.isUnresolved()) {
+      throw new java.net.UnknownHostException("cannot resolve host " + address.getHostString());
+    }
+    if (address.getPort() == 0) {
+      return; // any free port: nothing to check
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(address, 1);
+    }
   }
 
   /** Closes every connection with {@code code}, stops, and joins every thread that served this server. */

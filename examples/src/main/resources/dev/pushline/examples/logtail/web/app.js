@@ -1,14 +1,17 @@
 // The Pushline log tail page: speaks protocol v1 (src/site/markdown/protocol.md) over a plain WebSocket.
 //
 // Lifecycle: load /config.json, connect, subscribe to the channel, append each publication's line.
-// When the connection drops, reconnect with exponential backoff and jitter, subscribe again, and compare
-// the new `subscribed` offset and epoch with the last ones seen to tell how many lines were missed (the
-// server keeps no history yet, so they can be counted but not shown).
+// On load the page asks for the last HISTORY_LINES lines. When the connection drops, it reconnects with
+// exponential backoff and jitter and subscribes again with `since` (the epoch and offset of the last line
+// it has): the server replays every missed line from its history ("recovered":true), or says it cannot
+// ("recovered":false: the server restarted, or the lines left its history), and then the page shows how
+// many lines were lost and reloads the last lines instead. Never a silent gap.
 //
 // Log lines are untrusted text: they are only ever written with textContent, never as HTML.
 'use strict';
 
 (() => {
+  const HISTORY_LINES = 200;
   const BACKOFF_BASE_MS = 500;
   const BACKOFF_MAX_MS = 30_000;
   const BOTTOM_SLACK_PX = 8;
@@ -40,7 +43,8 @@
   let retryReason = '';
   let waitingForNetwork = false;
   let epoch = null;           // stream position seen last: epoch and offset of the last line
-  let lastOffset = 0;
+  let lastOffset = 0;         // null: take the next line's offset as is (after asking for history)
+  let headOffset = 0;         // the stream's offset when the last subscription started
   let received = 0;           // lines received since the page loaded (or was cleared)
   let stickToBottom = true;   // auto-scroll; paused while the user has scrolled up
   let unseen = 0;             // lines appended while paused
@@ -75,7 +79,12 @@
       if (ws !== socket) return;
       // Protocol v1 lets a client send requests before the server's welcome arrives.
       subscribeId = nextRequestId++;
-      ws.send(JSON.stringify({ type: 'subscribe', id: subscribeId, channel: config.channel }));
+      const request = { type: 'subscribe', id: subscribeId, channel: config.channel, history: HISTORY_LINES };
+      if (epoch !== null) {
+        if (lastOffset === null) lastOffset = headOffset; // dropped before the first line arrived
+        request.since = { offset: lastOffset, epoch };
+      }
+      ws.send(JSON.stringify(request));
     };
     ws.onmessage = (event) => {
       if (ws === socket) onFrame(event.data);
@@ -120,15 +129,20 @@
 
   function onSubscribed(frame) {
     if (frame.channel !== config.channel) return;
-    if (epoch !== null) {
-      if (frame.epoch === epoch) {
-        if (frame.offset > lastOffset) reportGap(frame.offset - lastOffset, false);
-      } else {
-        reportGap(frame.offset, true);
+    if (frame.recovered === true) {
+      // Every missed line follows now, from lastOffset + 1.
+      const missed = frame.offset - lastOffset;
+      if (missed > 0) addMarker(`Reconnected: ${missed.toLocaleString()} missed line${missed === 1 ? '' : 's'} recovered`);
+    } else {
+      if (frame.recovered === false) {
+        const restarted = frame.epoch !== epoch;
+        reportGap(restarted ? null : frame.offset - lastOffset, restarted);
       }
+      // Up to HISTORY_LINES recent lines follow (offsets up to frame.offset), then live ones.
+      lastOffset = null;
+      headOffset = frame.offset;
     }
     epoch = frame.epoch;
-    lastOffset = frame.offset;
     attempt = 0;
     connected = true;
     setStatus('connected', 'Connected');
@@ -136,8 +150,11 @@
 
   function onPublication(frame) {
     if (frame.channel !== config.channel || frame.event !== config.event) return;
-    // Cannot happen while connected (the server sends every offset in order); said rather than hidden.
-    if (frame.offset > lastOffset + 1) reportGap(frame.offset - lastOffset - 1, false);
+    if (lastOffset !== null) {
+      if (frame.offset <= lastOffset) return; // already shown
+      // Cannot happen while connected (the server sends every offset in order); said rather than hidden.
+      if (frame.offset > lastOffset + 1) reportGap(frame.offset - lastOffset - 1, false);
+    }
     lastOffset = frame.offset;
     // data is {text, level}; a plain string is accepted too.
     const data = typeof frame.data === 'string' ? { text: frame.data } : (frame.data || {});
@@ -240,15 +257,15 @@
     el.retry.hidden = !canRetryNow;
   }
 
+  // missed: how many lines could not be recovered, or null when unknown (the server restarted).
   function reportGap(missed, restarted) {
-    if (missed <= 0) {
-      if (restarted) addMarker('The server restarted while this page was disconnected');
-      return;
-    }
-    const lines = `${missed.toLocaleString()} line${missed === 1 ? '' : 's'}`;
-    const text = `${lines} missed while disconnected` + (restarted ? ' (the server restarted)' : '');
+    if (missed !== null && missed <= 0) return;
+    const text = restarted
+      ? 'The server restarted: lines published while this page was disconnected, if any, could not be recovered'
+      : `${missed.toLocaleString()} line${missed === 1 ? '' : 's'} missed while disconnected could not be `
+        + 'recovered (they left the server\'s history)';
     addMarker(text, 'gap');
-    showNotice(`${text}. The server keeps no history yet, so they cannot be shown.`, 'warn');
+    showNotice(`${text}. Reloaded: showing the server's most recent lines from here on.`, 'warn');
   }
 
   function showNotice(text, kind) {
