@@ -3,15 +3,10 @@ package dev.pushline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.gson.JsonObject;
+import dev.pushline.testing.ClientPool;
 import dev.pushline.testing.JdkClient;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -19,20 +14,14 @@ import org.junit.jupiter.api.Test;
 class BroadcastIT {
 
   private PushServer server;
-  private final List<JdkClient> clients = new ArrayList<>();
-  private final ExecutorService httpExecutor = Executors.newFixedThreadPool(4, r -> {
-    Thread t = new Thread(r, "test-http");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ClientPool clients = new ClientPool();
 
   @AfterEach
   void close() {
-    clients.forEach(JdkClient::close);
+    clients.close();
     if (server != null) {
       server.close();
     }
-    httpExecutor.shutdownNow();
   }
 
   @Test
@@ -43,19 +32,12 @@ class BroadcastIT {
         + "(2,000 sockets in this JVM) but the open-file limit is " + maxFds + ": run `ulimit -n 4096` first");
     server = PushServer.builder().host("127.0.0.1").port(0).build().start();
     URI uri = URI.create("ws://127.0.0.1:" + server.port() + "/pushline");
-    HttpClient http = HttpClient.newBuilder().executor(httpExecutor).build();
     int n = 1_000;
-    List<CompletableFuture<JdkClient>> connecting = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      connecting.add(JdkClient.connectAsync(http, uri));
-    }
-    for (CompletableFuture<JdkClient> f : connecting) {
-      clients.add(f.get(30, TimeUnit.SECONDS));
-    }
-    for (JdkClient c : clients) {
+    List<JdkClient> subscribers = clients.connect(uri, n);
+    for (JdkClient c : subscribers) {
       c.send("{\"type\":\"subscribe\",\"id\":1,\"channel\":\"bench\"}");
     }
-    for (JdkClient c : clients) {
+    for (JdkClient c : subscribers) {
       assertEquals("welcome", c.nextJson().get("type").getAsString());
       assertEquals("subscribed", c.nextJson().get("type").getAsString());
     }
@@ -66,7 +48,7 @@ class BroadcastIT {
     for (int i = 1; i <= broadcasts; i++) {
       bench.publish("tick", "#" + i);
     }
-    for (JdkClient c : clients) {
+    for (JdkClient c : subscribers) {
       for (int i = 1; i <= broadcasts; i++) {
         JsonObject p = c.nextJson();
         assertEquals(i, p.get("offset").getAsLong());

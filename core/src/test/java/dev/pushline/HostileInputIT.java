@@ -5,17 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import dev.pushline.testing.ClientPool;
 import dev.pushline.testing.JdkClient;
 import dev.pushline.testing.RawWebSocket;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,20 +33,22 @@ class HostileInputIT {
   private static final int PUBLICATIONS = HOSTILE_THREADS * INPUTS_PER_THREAD / 2;
 
   private PushServer server;
-  private final List<JdkClient> clients = new ArrayList<>();
-  private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "test-hostile");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ClientPool clients = new ClientPool();
+  /** Attackers block on their sockets: their own threads, apart from the HTTP client's. */
+  private final java.util.concurrent.ExecutorService attackers = java.util.concurrent.Executors
+      .newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "test-hostile");
+        t.setDaemon(true);
+        return t;
+      });
 
   @AfterEach
   void close() {
-    clients.forEach(JdkClient::close);
+    clients.close();
     if (server != null) {
       server.close();
     }
-    pool.shutdownNow();
+    attackers.shutdownNow();
   }
 
   @Test
@@ -58,13 +58,11 @@ class HostileInputIT {
     server = PushServer.builder().host("127.0.0.1").port(0).maxMessageBytes(16 * 1024)
         .maxSubscriptionsPerConnection(64).build().start();
     URI uri = URI.create("ws://127.0.0.1:" + server.port() + "/pushline");
-    HttpClient http = HttpClient.newHttpClient();
 
     List<JdkClient> onA = new ArrayList<>();
     List<JdkClient> onB = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      JdkClient c = JdkClient.connect(http, uri);
-      clients.add(c);
+      JdkClient c = clients.connect(uri);
       c.subscribe("feed-a");
       onA.add(c);
       if (i % 2 == 0) {
@@ -74,21 +72,20 @@ class HostileInputIT {
       }
     }
     // A client that is subscribed and sends garbage on the same connection: its subscription must hold.
-    JdkClient mixed = JdkClient.connect(http, uri);
-    clients.add(mixed);
+    JdkClient mixed = clients.connect(uri);
     mixed.subscribe("feed-a");
 
     Channel a = server.channel("feed-a");
     Channel b = server.channel("feed-b");
     AtomicInteger inputs = new AtomicInteger();
     AtomicInteger reconnects = new AtomicInteger();
-    List<Future<?>> attackers = new ArrayList<>();
+    List<Future<?>> attacks = new ArrayList<>();
     for (int t = 0; t < HOSTILE_THREADS; t++) {
       Random random = new Random(seed + t);
-      attackers.add(pool.submit(() -> attack(random, inputs, reconnects, a, b)));
+      attacks.add(attackers.submit(() -> attack(random, inputs, reconnects, a, b)));
     }
     Random mixedRandom = new Random(seed - 1);
-    Future<?> mixedGarbage = pool.submit(() -> {
+    Future<?> mixedGarbage = attackers.submit(() -> {
       // Garbage and valid-but-wrong requests, but none that touches its own feed-a subscription (a valid
       // unsubscribe would rightly end the stream); it may subscribe elsewhere, which assertStreams ignores.
       for (int sent = 0; sent < 500; ) {
@@ -101,7 +98,7 @@ class HostileInputIT {
       return null;
     });
 
-    for (Future<?> f : attackers) {
+    for (Future<?> f : attacks) {
       f.get(120, TimeUnit.SECONDS);
     }
     mixedGarbage.get(60, TimeUnit.SECONDS);
@@ -114,8 +111,7 @@ class HostileInputIT {
     assertTrue(inputs.get() >= HOSTILE_THREADS * INPUTS_PER_THREAD, "inputs sent: " + inputs);
 
     // The server is still up and serving new clients.
-    JdkClient late = JdkClient.connect(http, uri);
-    clients.add(late);
+    JdkClient late = clients.connect(uri);
     late.subscribe("feed-a");
     long offset = a.publish("n", "late");
     assertEquals(offset, late.nextJson().get("offset").getAsLong());

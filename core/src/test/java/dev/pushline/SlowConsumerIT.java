@@ -5,17 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import dev.pushline.testing.ClientPool;
 import dev.pushline.testing.JdkClient;
 import dev.pushline.testing.RawWebSocket;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -27,20 +24,14 @@ class SlowConsumerIT {
   private static final long LIMIT = 256 * 1024;
 
   private PushServer server;
-  private final List<JdkClient> clients = new ArrayList<>();
-  private final ExecutorService httpExecutor = Executors.newFixedThreadPool(4, r -> {
-    Thread t = new Thread(r, "test-http");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ClientPool clients = new ClientPool();
 
   @AfterEach
   void close() {
-    clients.forEach(JdkClient::close);
+    clients.close();
     if (server != null) {
       server.close();
     }
-    httpExecutor.shutdownNow();
   }
 
   @Test
@@ -73,14 +64,8 @@ class SlowConsumerIT {
     server.channel("feed").subscribe(stalled);
 
     URI uri = URI.create("ws://127.0.0.1:" + server.port() + "/pushline");
-    HttpClient http = HttpClient.newBuilder().executor(httpExecutor).build();
-    List<CompletableFuture<JdkClient>> connecting = new ArrayList<>();
-    for (int i = 0; i < 1_000; i++) {
-      connecting.add(JdkClient.connectAsync(http, uri));
-    }
-    for (CompletableFuture<JdkClient> f : connecting) {
-      JdkClient c = f.get(30, TimeUnit.SECONDS);
-      clients.add(c);
+    List<JdkClient> fast = clients.connect(uri, 1_000);
+    for (JdkClient c : fast) {
       c.subscribe("feed");
     }
 
@@ -110,9 +95,9 @@ class SlowConsumerIT {
       } catch (java.io.IOException e) {
         return -1;
       }
-    }, httpExecutor);
+    }, clients.executor());
 
-    for (JdkClient c : clients) {
+    for (JdkClient c : fast) {
       for (int i = 1; i <= feedCount; i++) {
         JsonObject p = c.nextJson();
         assertEquals(i, p.get("offset").getAsLong());
