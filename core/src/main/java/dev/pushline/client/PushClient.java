@@ -64,6 +64,13 @@ import org.slf4j.LoggerFactory;
  * keeps receiving across reconnects. Protocol v1 does not replay what was published while the client was
  * away; {@link #position} tells the last offset and the epoch the client saw of each channel.
  *
+ * <h2>Dead servers</h2>
+ * The server tells its ping interval in its {@code welcome} and pings every connection that often. If
+ * nothing at all arrives from it (no message, no ping) for twice the interval plus half an interval (at
+ * least 250 ms, at most 5 s more), the client drops the connection as dead and reconnects as after any
+ * other loss: {@link Listener#onDisconnected} with code 1006 and a {@link PushException} whose cause is a
+ * {@link TimeoutException}.
+ *
  * <h2>Requests and futures</h2>
  * {@link #subscribe}, {@link #unsubscribe} and {@link #publish} return a future that the server's reply
  * completes. A request made while not connected waits for the connection. Every such future completes
@@ -566,6 +573,7 @@ public final class PushClient implements AutoCloseable {
     String clientId = Objects.requireNonNullElse(Frames.string(frame, "client"), "");
     long protocol = Frames.number(frame, "protocol");
     long maxBytes = Frames.number(frame, "maxMessageBytes");
+    long pingMillis = Frames.number(frame, "pingIntervalMs");
     List<Runnable> after = new ArrayList<>();
     synchronized (lock) {
       if (c != current || state != State.CONNECTING) {
@@ -587,11 +595,26 @@ public final class PushClient implements AutoCloseable {
     if (protocol != 1) {
       log.warn("{}: the server speaks protocol {}; this client speaks 1", c, protocol);
     }
+    if (pingMillis > 0) {
+      c.watchForSilence(silenceLimit(pingMillis));
+    } else {
+      log.debug("{}: the server tells no ping interval; a dead server goes unnoticed until TCP notices", c);
+    }
     log.debug("{}: connected as {}", c, clientId);
     c.flush();
     runAll(after);
     callbacks.run("onOpen", () -> listener.onOpen(this, clientId));
     connected.complete(null);
+  }
+
+  /**
+   * How long the server may stay silent before the connection counts as dead: two ping intervals (one
+   * ping may be late or lost) plus a margin of half an interval, at least 250 ms and at most 5 s.
+   */
+  static Duration silenceLimit(long pingIntervalMillis) {
+    long margin = Math.max(250, Math.min(5_000, pingIntervalMillis / 2));
+    long interval = Math.min(pingIntervalMillis, Duration.ofDays(1).toMillis()); // no overflow below
+    return Duration.ofMillis(2 * interval + margin);
   }
 
   private void onPublication(Connection c, JsonObject frame) {

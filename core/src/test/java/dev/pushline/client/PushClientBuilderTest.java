@@ -67,4 +67,12 @@ class PushClientBuilderTest {
     assertThrows(IllegalArgumentException.class, () -> new PushClient.StreamPosition(-1, "e"));
     assertThrows(NullPointerException.class, () -> new PushClient.StreamPosition(0, null));
   }
+
+  @Test
+  void theSilenceLimitIsTwoPingIntervalsAndAMargin() {
+    assertEquals(Duration.ofMillis(2 * 25_000 + 5_000), PushClient.silenceLimit(25_000));
+    assertEquals(Duration.ofMillis(2 * 2_000 + 1_000), PushClient.silenceLimit(2_000));
+    assertEquals(Duration.ofMillis(2 * 20 + 250), PushClient.silenceLimit(20));
+    assertTrue(PushClient.silenceLimit(Long.MAX_VALUE).compareTo(Duration.ofDays(3)) < 0, "no overflow");
+  }
 }

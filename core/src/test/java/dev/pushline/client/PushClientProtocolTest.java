@@ -316,4 +316,51 @@ class PushClientProtocolTest {
       assertEquals(Duration.ofNanos(expectedMicros[i] * 1_000), d.reconnectDelay(), "delay " + (i + 1));
     }
   }
+
+  // --- dead-server detection ---------------------------------------------------------------------
+
+  @Test
+  void aServerThatFallsSilentIsDroppedAndTheClientReconnects() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer silent = fake.accept();
+    silent.sendWelcome(20); // pings every 20 ms, it says; then it sends nothing at all
+    connected.get(10, SECONDS);
+    recorder.next(Recorder.Connecting.class);
+    recorder.next(Recorder.Open.class);
+
+    Recorder.Disconnected lost = recorder.next(Recorder.Disconnected.class);
+
+    assertEquals(1006, lost.code());
+    PushException failure = assertInstanceOf(PushException.class, lost.failure());
+    assertInstanceOf(TimeoutException.class, failure.getCause());
+    assertThrows(IOException.class, silent::read, "the silent connection was aborted");
+    assertEquals(new Recorder.Connecting(1), recorder.next(Recorder.Connecting.class));
+    FakeServer.Peer next = fake.accept();
+    next.sendWelcome();
+    recorder.next(Recorder.Open.class);
+    assertEquals(PushClient.State.CONNECTED, client.state());
+  }
+
+  @Test
+  void pingsFromTheServerAreAnsweredAndKeepTheConnectionOpen() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer peer = fake.accept();
+    peer.sendWelcome(40); // silence for over 330 ms would count as a dead server
+    connected.get(10, SECONDS);
+    recorder.next(Recorder.Connecting.class);
+    recorder.next(Recorder.Open.class);
+
+    // About a second in all, only pings from the server: each is answered, and none is silence.
+    for (int i = 0; i < 25; i++) {
+      peer.sendPing("p" + i);
+      FakeServer.Frame pong = peer.readAny();
+      assertEquals(0xA, pong.opcode(), "a pong");
+      assertEquals("p" + i, pong.text(), "the pong echoes the ping");
+      recorder.assertSilentFor(Duration.ofMillis(40));
+    }
+
+    assertEquals(PushClient.State.CONNECTED, client.state());
+  }
 }
