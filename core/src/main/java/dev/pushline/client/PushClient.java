@@ -475,6 +475,21 @@ public final class PushClient implements AutoCloseable {
     return "PushClient[" + uri + "]";
   }
 
+  /**
+   * For tests: drops the current connection, or connection attempt, abruptly as a network failure would
+   * (the socket is aborted without a Close frame); the client reconnects as after any loss.
+   */
+  void abortConnection() {
+    Connection c;
+    synchronized (lock) {
+      c = current;
+    }
+    if (c != null) {
+      c.abort();
+      connectionLost(c, ABNORMAL_CLOSURE, "", new PushException("connection aborted by a test"));
+    }
+  }
+
   // --- connecting --------------------------------------------------------------------------------
 
   private void openConnection() {
