@@ -13,10 +13,13 @@ import dev.pushline.ChannelOptions;
 import dev.pushline.ClientConnection;
 import dev.pushline.CloseCodes;
 import dev.pushline.ConnectionListener;
+import dev.pushline.Publication;
 import dev.pushline.PushServer;
 import dev.pushline.client.PushClient.Recovery;
 import dev.pushline.client.PushClient.StreamPosition;
 import dev.pushline.client.SubscriptionRecorder.Subscribed;
+import dev.pushline.client.SubscriptionRecorder.Unsubscribed;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,7 +79,7 @@ class PushClientResumeTest {
     return proxy;
   }
 
-  private PushClient connectedVia(java.net.URI uri, PushClient.Builder builder) throws Exception {
+  private PushClient connectedVia(URI uri, PushClient.Builder builder) throws Exception {
     PushClient client = builder.uri(uri).reconnectDelay(Duration.ofMillis(10), Duration.ofMillis(200))
         .listener(recorder).build();
     toClose.add(client);
@@ -86,8 +89,8 @@ class PushClientResumeTest {
     return client;
   }
 
-  private static java.net.URI uriOf(PushServer server) {
-    return java.net.URI.create("ws://127.0.0.1:" + server.port() + server.path());
+  private static URI uriOf(PushServer server) {
+    return URI.create("ws://127.0.0.1:" + server.port() + server.path());
   }
 
   private static ClientConnection poll(BlockingQueue<ClientConnection> queue) throws InterruptedException {
@@ -221,7 +224,7 @@ class PushClientResumeTest {
       }
 
       @Override
-      public void onPublication(dev.pushline.Publication publication) {
+      public void onPublication(Publication publication) {
         handler.onPublication(publication);
         if (publication.offset() == 1) {
           try {
@@ -278,7 +281,7 @@ class PushClientResumeTest {
     assertTrue(client.position("user:42").isEmpty());
 
     assertTrue(user.unsubscribe(connection));
-    assertEquals(new SubscriptionRecorder.Unsubscribed("user:42"), handler.next(SubscriptionRecorder.Unsubscribed.class));
+    assertEquals(new Unsubscribed("user:42"), handler.next(Unsubscribed.class));
     publish(user, 1); // offset 4: not delivered
     assertTrue(user.subscribe(connection));
     assertEquals(new StreamPosition(4, user.epoch()), handler.subscribed("user:42").position());
@@ -286,7 +289,7 @@ class PushClientResumeTest {
     handler.publications("user:42", 5, 5);
 
     connection.close(CloseCodes.RECONNECT, "moving");
-    assertEquals(new SubscriptionRecorder.Unsubscribed("user:42"), handler.next(SubscriptionRecorder.Unsubscribed.class));
+    assertEquals(new Unsubscribed("user:42"), handler.next(Unsubscribed.class));
     recorder.skipUntil(Recorder.Open.class);
     assertTrue(user.subscribe(poll(opened)), "the host subscribes the new connection, as it would in onOpen");
     assertEquals(new Subscribed("user:42", new StreamPosition(5, user.epoch()), Recovery.FRESH),
@@ -307,7 +310,7 @@ class PushClientResumeTest {
     assertTrue(feed.unsubscribe(connection));
 
     handler.publications("feed", 1, 1);
-    assertEquals(new SubscriptionRecorder.Unsubscribed("feed"), handler.next(SubscriptionRecorder.Unsubscribed.class));
+    assertEquals(new Unsubscribed("feed"), handler.next(Unsubscribed.class));
     assertFalse(client.channels().contains("feed"));
     connection.close(CloseCodes.RECONNECT, "again");
     recorder.skipUntil(Recorder.Open.class);
