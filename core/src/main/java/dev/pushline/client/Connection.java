@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,10 +30,17 @@ import org.slf4j.LoggerFactory;
  * enqueues while holding its own lock, so frames leave in the order the client decided on them (request
  * ids grow on the wire), and flushes after releasing it.
  *
+ * <h2>Dead servers</h2>
+ * Once the server's {@code welcome} told its ping interval, {@link #watchForSilence} arms a check on the
+ * shared timer: every frame from the server (messages, and the WebSocket pings it sends every interval)
+ * moves {@link #lastHeardNanos}; if nothing at all arrives for the limit, the socket is aborted and the
+ * client told, so that it reconnects. A half-open TCP connection (server gone, no FIN or RST) is found
+ * that way. {@code java.net.http} answers each ping with a pong on its own.
+ *
  * <h2>Concurrency</h2>
  * Listener methods are called by the WebSocket one at a time. {@link #outbox}, {@link #sending},
- * {@link #webSocket} and {@link #closing} are guarded by this object's monitor, which is only ever taken
- * inside the client's lock, never the other way round, and never while calling the WebSocket.
+ * {@link #webSocket}, {@link #closing} and the timers are guarded by this object's monitor, which is only
+ * ever taken inside the client's lock, never the other way round, and never while calling the WebSocket.
  *
  * <p>Thread-safe.
  */
@@ -56,6 +64,12 @@ final class Connection implements WebSocket.Listener {
   private boolean closing; // guarded by this
   private boolean inputClosed; // guarded by this
   private ScheduledFuture<?> abortTimer; // guarded by this
+  /** Checks that the server is still heard from; null until the welcome, and once closing. */
+  private ScheduledFuture<?> silenceTimer; // guarded by this
+  private long silenceLimitNanos; // guarded by this
+
+  /** When a frame (of any kind) last arrived; written by the listener thread, read by the timer. */
+  private volatile long lastHeardNanos = System.nanoTime();
 
   /** Parts of a text message received so far; WebSocket listener thread only. */
   private StringBuilder parts;
@@ -152,6 +166,7 @@ final class Connection implements WebSocket.Listener {
       closing = true;
       outbox.clear();
       outboxChars = 0;
+      stopSilenceTimer();
       ws = webSocket;
       if (ws == null || inputClosed) {
         return; // not open yet: onOpen aborts it; or the server closed already
@@ -173,6 +188,7 @@ final class Connection implements WebSocket.Listener {
       closing = true;
       outbox.clear();
       outboxChars = 0;
+      stopSilenceTimer();
       ws = webSocket;
       if (abortTimer != null) {
         abortTimer.cancel(false);
@@ -182,6 +198,57 @@ final class Connection implements WebSocket.Listener {
     if (ws != null) {
       ws.abort();
     }
+  }
+
+  // --- dead-server detection --------------------------------------------------------------------
+
+  /**
+   * Aborts the connection and tells the client if nothing at all arrives from the server for
+   * {@code limit}. Call once, when the welcome has arrived.
+   */
+  void watchForSilence(Duration limit) {
+    synchronized (this) {
+      if (closing) {
+        return;
+      }
+      silenceLimitNanos = PushClient.nanos(limit);
+      scheduleSilenceCheck(silenceLimitNanos);
+    }
+  }
+
+  private void scheduleSilenceCheck(long delayNanos) { // under this
+    silenceTimer = ClientThreads.timer().schedule(this::checkSilence, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void stopSilenceTimer() { // under this
+    if (silenceTimer != null) {
+      silenceTimer.cancel(false);
+      silenceTimer = null;
+    }
+  }
+
+  private void checkSilence() {
+    long silentNanos;
+    synchronized (this) {
+      if (closing || silenceTimer == null) {
+        return;
+      }
+      silentNanos = System.nanoTime() - lastHeardNanos;
+      if (silentNanos < silenceLimitNanos) {
+        scheduleSilenceCheck(silenceLimitNanos - silentNanos);
+        return;
+      }
+      silenceTimer = null;
+    }
+    long millis = TimeUnit.NANOSECONDS.toMillis(silentNanos);
+    log.debug("{}: nothing from the server for {} ms; reconnecting", this, millis);
+    abort();
+    client.connectionLost(this, PushClient.ABNORMAL_CLOSURE, "", new PushException(
+        "the server sent nothing, not even a ping, for " + millis + " ms", new TimeoutException()));
+  }
+
+  private void heard() {
+    lastHeardNanos = System.nanoTime();
   }
 
   // --- WebSocket.Listener ----------------------------------------------------------------------
@@ -204,6 +271,7 @@ final class Connection implements WebSocket.Listener {
 
   @Override
   public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+    heard();
     String message = null;
     if (parts == null && last) {
       message = data.toString();
@@ -232,6 +300,7 @@ final class Connection implements WebSocket.Listener {
         // A bug of ours: drop this frame, keep the connection (WebSocket would call onError otherwise).
         log.error("{}: failed to handle a frame", this, e);
       }
+      heard(); // handling a large message, or a burst of them, is not silence
     }
     ws.request(1);
     return null;
@@ -239,8 +308,23 @@ final class Connection implements WebSocket.Listener {
 
   @Override
   public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+    heard();
     log.debug("{}: ignoring a binary message part of {} bytes (protocol v1 is text only)", this,
         data.remaining());
+    ws.request(1);
+    return null;
+  }
+
+  @Override
+  public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
+    heard();
+    ws.request(1);
+    return null; // java.net.http answers with a pong on its own
+  }
+
+  @Override
+  public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+    heard();
     ws.request(1);
     return null;
   }
@@ -266,6 +350,7 @@ final class Connection implements WebSocket.Listener {
       closing = true;
       outbox.clear();
       outboxChars = 0;
+      stopSilenceTimer();
       if (abortTimer != null) {
         abortTimer.cancel(false);
         abortTimer = null;

@@ -45,7 +45,26 @@ final class Frames {
   }
 
   static String subscribe(long id, String channel) {
-    return write(w -> w.name("type").value("subscribe").name("id").value(id).name("channel").value(channel));
+    return subscribe(id, channel, null, 0);
+  }
+
+  /**
+   * A {@code subscribe} request.
+   *
+   * @param since where to resume from, or null for a fresh subscription
+   * @param history how many of the latest publications to ask for when not resuming; 0 for none
+   */
+  static String subscribe(long id, String channel, PushClient.StreamPosition since, int history) {
+    return write(w -> {
+      w.name("type").value("subscribe").name("id").value(id).name("channel").value(channel);
+      if (since != null) {
+        w.name("since").beginObject().name("offset").value(since.offset()).name("epoch").value(since.epoch())
+            .endObject();
+      }
+      if (history > 0) {
+        w.name("history").value(history);
+      }
+    });
   }
 
   static String unsubscribe(long id, String channel) {
@@ -128,6 +147,11 @@ final class Frames {
       return value >= 0 ? value : -1;
     }
     return -1;
+  }
+
+  /** The boolean field {@code name}, or null when it is missing or not a boolean. */
+  static Boolean bool(JsonObject frame, String name) {
+    return frame.get(name) instanceof JsonPrimitive p && p.isBoolean() ? p.getAsBoolean() : null;
   }
 
   /** The field {@code name} as JSON; JSON null when it is missing. */

@@ -58,11 +58,48 @@ import org.slf4j.LoggerFactory;
  * means "do not reconnect" ({@link CloseCodes#shouldReconnect}: 3500..3999 and 4500..4999). A closed
  * client cannot be reopened; build a new one. The {@link Listener} hears every transition.
  *
- * <h2>Subscriptions</h2>
+ * <h2>Subscriptions and resume</h2>
  * {@link #subscribe} registers a handler for a channel's publications; the client remembers it until
  * {@link #unsubscribe}, sends it once connected, and sends it again after every reconnect, so the handler
- * keeps receiving across reconnects. Protocol v1 does not replay what was published while the client was
- * away; {@link #position} tells the last offset and the epoch the client saw of each channel.
+ * keeps receiving across reconnects. The client remembers the {@linkplain #position position} (offset and
+ * epoch) of the last publication it delivered of each channel and renews the subscription from there: when
+ * the server still has what was published meanwhile in its channel history, it replays it first, and the
+ * handler sees every publication once, in offset order, as if the connection had never dropped
+ * ({@link Recovery#RECOVERED}). When it has not (history off or too short, or the server restarted, which
+ * starts a new epoch), delivery goes on from the channel's current offset and a
+ * {@link SubscriptionHandler} is told {@link Recovery#NOT_RECOVERED}: publications were missed, and the
+ * application reloads its state:
+ *
+ * <pre>{@code
+ * client.subscribe("orders", new PushClient.SubscriptionHandler() {
+ *   @Override
+ *   public void onSubscribed(String channel, StreamPosition position, Recovery recovery) {
+ *     if (recovery != Recovery.RECOVERED) {
+ *       // The first subscription, or publications were missed while away: load the state afresh, on
+ *       // another thread (handlers must not block). Publications after position.offset() follow.
+ *       executor.execute(orders::reload);
+ *     }
+ *   }
+ *
+ *   @Override
+ *   public void onPublication(Publication publication) {
+ *     orders.apply(publication);
+ *   }
+ * });
+ * }</pre>
+ *
+ * Within one epoch the client never delivers an offset twice or out of order, whatever the server sends;
+ * a new epoch starts again from its own offsets. {@link SubscribeOptions#history} asks for the last few
+ * publications whenever a subscription starts without continuity. The host application may also subscribe
+ * a connection itself, server-side; those publications go to the
+ * {@linkplain Builder#serverSubscriptionHandler server subscription handler}.
+ *
+ * <h2>Dead servers</h2>
+ * The server tells its ping interval in its {@code welcome} and pings every connection that often. If
+ * nothing at all arrives from it (no message, no ping) for twice the interval plus half an interval (at
+ * least 250 ms, at most 5 s more), the client drops the connection as dead and reconnects as after any
+ * other loss: {@link Listener#onDisconnected} with code 1006 and a {@link PushException} whose cause is a
+ * {@link TimeoutException}.
  *
  * <h2>Requests and futures</h2>
  * {@link #subscribe}, {@link #unsubscribe} and {@link #publish} return a future that the server's reply
@@ -106,6 +143,7 @@ public final class PushClient implements AutoCloseable {
   private final Duration connectTimeout;
   private final Backoff backoff;
   private final Listener listener;
+  private final SubscriptionHandler serverSubscriptionHandler; // null when none
   private final ScheduledExecutorService timer;
   private final Callbacks callbacks = new Callbacks(this);
   private final CompletableFuture<Void> connected = new CompletableFuture<>();
@@ -123,6 +161,8 @@ public final class PushClient implements AutoCloseable {
   private long lastRequestId; // guarded by lock
   private long maxMessageBytes = Long.MAX_VALUE; // guarded by lock; from the current welcome
   private final Map<String, Subscription> subscriptions = new LinkedHashMap<>(); // guarded by lock
+  /** Subscriptions the server's host made on the current connection, by channel. */
+  private final Map<String, Subscription> serverSubscriptions = new HashMap<>(); // guarded by lock
   /** Subscriptions whose subscribe request is on the current connection, by request id. */
   private final Map<Long, Subscription> subscribing = new HashMap<>(); // guarded by lock
   /** Requests sent on the current connection, by id. */
@@ -137,6 +177,7 @@ public final class PushClient implements AutoCloseable {
     this.connectTimeout = b.connectTimeout;
     this.backoff = new Backoff(b.initialDelay, b.maxDelay, b.jitter, b.random);
     this.listener = b.listener;
+    this.serverSubscriptionHandler = b.serverSubscriptionHandler;
     this.timer = ClientThreads.timer();
   }
 
@@ -171,7 +212,9 @@ public final class PushClient implements AutoCloseable {
   /**
    * Subscribes to {@code channel}: {@code handler} receives its publications in offset order, from the
    * {@code subscribed} reply on, across reconnects, until {@link #unsubscribe}. Sent at once when
-   * connected, else once connected.
+   * connected, else once connected. After a reconnect the subscription resumes where it left off (see
+   * "Subscriptions and resume" above); this simple form is not told when publications were missed
+   * because the server could not replay them: use {@link #subscribe(String, SubscriptionHandler)} for that.
    *
    * <p>If the server refuses the subscription (for example {@code invalid_channel} or
    * {@code limit_exceeded}) the client forgets it. If the future fails for a local reason (timeout,
@@ -186,7 +229,44 @@ public final class PushClient implements AutoCloseable {
    * @throws IllegalArgumentException if {@code channel} is not well-formed UTF-16 (a lone surrogate)
    */
   public CompletableFuture<StreamPosition> subscribe(String channel, Consumer<Publication> handler) {
+    Objects.requireNonNull(handler, "handler");
+    return subscribe(channel, SubscribeOptions.DEFAULT, new SubscriptionHandler() {
+      @Override
+      public void onSubscribed(String ch, StreamPosition position, Recovery recovery) {
+        // The simple form does not ask; the client logs a NOT_RECOVERED at DEBUG.
+      }
+
+      @Override
+      public void onPublication(Publication publication) {
+        handler.accept(publication);
+      }
+    });
+  }
+
+  /**
+   * Subscribes to {@code channel} with a handler that is also told each time the subscription takes
+   * effect, and whether the stream continued ({@link Recovery}). Otherwise as
+   * {@link #subscribe(String, Consumer)}.
+   *
+   * @return as {@link #subscribe(String, Consumer)}
+   */
+  public CompletableFuture<StreamPosition> subscribe(String channel, SubscriptionHandler handler) {
+    return subscribe(channel, SubscribeOptions.DEFAULT, handler);
+  }
+
+  /**
+   * Subscribes to {@code channel} with {@code options}; otherwise as
+   * {@link #subscribe(String, SubscriptionHandler)}. With {@link SubscribeOptions#history} {@code K}, each
+   * time the subscription starts without continuity (the first time, and after a resume that failed), the
+   * server first replays up to its last {@code K} publications: those at or below the position given to
+   * {@link SubscriptionHandler#onSubscribed}.
+   *
+   * @return as {@link #subscribe(String, Consumer)}
+   */
+  public CompletableFuture<StreamPosition> subscribe(String channel, SubscribeOptions options,
+      SubscriptionHandler handler) {
     Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(options, "options");
     Objects.requireNonNull(handler, "handler");
     Frames.requireWellFormed("channel", channel);
     Subscription s;
@@ -200,7 +280,7 @@ public final class PushClient implements AutoCloseable {
         return CompletableFuture.failedFuture(new PushException("already_subscribed",
             "this client is subscribed to \"" + channel + "\" already", null));
       }
-      s = new Subscription(channel, handler);
+      s = new Subscription(channel, handler, options.history(), false);
       subscriptions.put(channel, s);
       ScheduledFuture<?> timeout = schedule(() -> s.subscribed.completeExceptionally(
           timeoutException("subscribe to \"" + channel + "\"")), requestTimeout);
@@ -314,7 +394,10 @@ public final class PushClient implements AutoCloseable {
     }
   }
 
-  /** The channels this client is subscribed to or subscribing to, in the order it subscribed. */
+  /**
+   * The channels this client is subscribed to or subscribing to, in the order it subscribed; not those
+   * the server subscribed it to.
+   */
   public Set<String> channels() {
     synchronized (lock) {
       return Collections.unmodifiableSet(new LinkedHashSet<>(subscriptions.keySet()));
@@ -322,10 +405,12 @@ public final class PushClient implements AutoCloseable {
   }
 
   /**
-   * The last position this client saw of {@code channel}: the offset of the last publication delivered to
-   * its handler (or the channel's offset when the subscription took effect, if none came since) and the
-   * epoch of that stream. Empty when the client is not subscribed to {@code channel} or no
-   * {@code subscribed} reply has arrived yet. Still answers after {@link #close()}.
+   * The last position this client saw of {@code channel}, from which it resumes after a reconnect: the
+   * offset of the last publication delivered to its handler (or, if none came since the subscription took
+   * effect, the offset delivery starts after: the channel's offset then, less the
+   * {@linkplain SubscribeOptions#history history} asked for) and the epoch of that stream. Empty when the
+   * client is not subscribed to {@code channel} or no {@code subscribed} reply has arrived yet; always
+   * empty for subscriptions the server made. Still answers after {@link #close()}.
    */
   public Optional<StreamPosition> position(String channel) {
     Objects.requireNonNull(channel, "channel");
@@ -361,6 +446,10 @@ public final class PushClient implements AutoCloseable {
         s.phase = Subscription.Phase.PENDING;
         s.removed = true; // no handler runs once close() returned
       }
+      for (Subscription s : serverSubscriptions.values()) {
+        s.removed = true;
+      }
+      serverSubscriptions.clear();
     }
     log.debug("{}: closed by the application", this);
     if (c != null) {
@@ -384,6 +473,21 @@ public final class PushClient implements AutoCloseable {
   @Override
   public String toString() {
     return "PushClient[" + uri + "]";
+  }
+
+  /**
+   * For tests: drops the current connection, or connection attempt, abruptly as a network failure would
+   * (the socket is aborted without a Close frame); the client reconnects as after any loss.
+   */
+  void abortConnection() {
+    Connection c;
+    synchronized (lock) {
+      c = current;
+    }
+    if (c != null) {
+      c.abort();
+      connectionLost(c, ABNORMAL_CLOSURE, "", new PushException("connection aborted by a test"));
+    }
   }
 
   // --- connecting --------------------------------------------------------------------------------
@@ -442,6 +546,7 @@ public final class PushClient implements AutoCloseable {
   /** {@link #connectionLost}, or when {@code attemptOnly} only if {@code c} has not been welcomed yet. */
   private void lose(Connection c, int code, String reason, Throwable failure, boolean attemptOnly) {
     List<Subscription> unconfirmed = new ArrayList<>();
+    List<Subscription> ended; // server-side subscriptions: they end with their connection
     List<Request<?>> lostRequests;
     List<Subscription> all = List.of();
     List<Request<?>> waitingRequests = List.of();
@@ -465,7 +570,10 @@ public final class PushClient implements AutoCloseable {
       subscribing.clear();
       for (Subscription s : subscriptions.values()) {
         s.phase = Subscription.Phase.PENDING;
+        s.sentSince = null;
       }
+      ended = List.copyOf(serverSubscriptions.values());
+      serverSubscriptions.clear();
       if (reconnect) {
         state = State.RECONNECTING;
         failures++;
@@ -476,6 +584,9 @@ public final class PushClient implements AutoCloseable {
         waitingRequests = takeAllRequests();
         for (Subscription s : all) {
           s.removed = true; // no handler runs once the client is closed
+        }
+        for (Subscription s : ended) {
+          s.removed = true;
         }
       }
     }
@@ -494,6 +605,9 @@ public final class PushClient implements AutoCloseable {
     }
     for (Subscription s : unconfirmed) {
       s.subscribed.completeExceptionally(lost);
+    }
+    for (Subscription s : ended) {
+      tellUnsubscribed(s);
     }
     if (reconnect) {
       Duration wait = delay;
@@ -566,6 +680,7 @@ public final class PushClient implements AutoCloseable {
     String clientId = Objects.requireNonNullElse(Frames.string(frame, "client"), "");
     long protocol = Frames.number(frame, "protocol");
     long maxBytes = Frames.number(frame, "maxMessageBytes");
+    long pingMillis = Frames.number(frame, "pingIntervalMs");
     List<Runnable> after = new ArrayList<>();
     synchronized (lock) {
       if (c != current || state != State.CONNECTING) {
@@ -587,11 +702,26 @@ public final class PushClient implements AutoCloseable {
     if (protocol != 1) {
       log.warn("{}: the server speaks protocol {}; this client speaks 1", c, protocol);
     }
+    if (pingMillis > 0) {
+      c.watchForSilence(silenceLimit(pingMillis));
+    } else {
+      log.debug("{}: the server tells no ping interval; a dead server goes unnoticed until TCP notices", c);
+    }
     log.debug("{}: connected as {}", c, clientId);
     c.flush();
     runAll(after);
     callbacks.run("onOpen", () -> listener.onOpen(this, clientId));
     connected.complete(null);
+  }
+
+  /**
+   * How long the server may stay silent before the connection counts as dead: two ping intervals (one
+   * ping may be late or lost) plus a margin of half an interval, at least 250 ms and at most 5 s.
+   */
+  static Duration silenceLimit(long pingIntervalMillis) {
+    long margin = Math.max(250, Math.min(5_000, pingIntervalMillis / 2));
+    long interval = Math.min(pingIntervalMillis, Duration.ofDays(1).toMillis()); // no overflow below
+    return Duration.ofMillis(2 * interval + margin);
   }
 
   private void onPublication(Connection c, JsonObject frame) {
@@ -608,13 +738,16 @@ public final class PushClient implements AutoCloseable {
         return;
       }
       s = subscriptions.get(channel);
+      if (s == null) {
+        s = serverSubscriptions.get(channel);
+      }
       if (s == null || s.phase != Subscription.Phase.ACTIVE) {
         log.debug("{}: ignoring a publication of \"{}\", which has no active subscription", c, channel);
         return;
       }
       StreamPosition last = s.position;
       if (offset <= last.offset()) {
-        log.debug("{}: ignoring publication {} of \"{}\": offset {} was seen already", c, offset, channel,
+        log.debug("{}: ignoring publication {} of \"{}\": offset {} was delivered already", c, offset, channel,
             last.offset());
         return;
       }
@@ -624,9 +757,10 @@ public final class PushClient implements AutoCloseable {
       s.position = new StreamPosition(offset, last.epoch());
     }
     Publication publication = new Publication(channel, offset, event, Frames.element(frame, "data"));
+    Subscription target = s;
     callbacks.run(s.handlerName, () -> {
-      if (!s.removed) {
-        s.handler.accept(publication);
+      if (!target.removed) {
+        target.handler.onPublication(publication);
       }
     });
   }
@@ -636,17 +770,18 @@ public final class PushClient implements AutoCloseable {
     String channel = Frames.string(frame, "channel");
     long offset = Frames.number(frame, "offset");
     String epoch = Frames.string(frame, "epoch");
-    if (id < 0) {
-      // The host subscribed this connection server-side; v1 of this client has no handler for that.
-      log.debug("{}: the server subscribed this client to \"{}\"; its publications are ignored", c, channel);
-      return;
-    }
-    if (offset < 0 || epoch == null) {
-      log.warn("{}: ignoring a subscribed reply without offset or epoch (id {})", c, id);
+    if (offset < 0 || epoch == null || (id < 0 && channel == null)) {
+      log.warn("{}: ignoring a subscribed frame without channel, offset or epoch (id {})", c, id);
       return;
     }
     StreamPosition position = new StreamPosition(offset, epoch);
+    if (id < 0) {
+      onServerSubscribed(c, channel, position);
+      return;
+    }
     Subscription s;
+    Recovery recovery;
+    StreamPosition from;
     synchronized (lock) {
       if (c != current) {
         return;
@@ -657,20 +792,54 @@ public final class PushClient implements AutoCloseable {
             channel);
         return;
       }
-      if (!s.channel.equals(channel)) {
+      if (!s.channel.equals(channel) && channel != null) {
         log.warn("{}: the reply to subscribe \"{}\" (id {}) names channel \"{}\"", c, s.channel, id, channel);
       }
-      StreamPosition previous = s.position;
-      if (previous != null && !previous.epoch().equals(epoch)) {
-        log.debug("{}: \"{}\" has a new epoch {} (was {} at offset {})", c, s.channel, epoch,
-            previous.epoch(), previous.offset());
-      } else if (previous != null && offset > previous.offset()) {
-        log.debug("{}: missed {} publications of \"{}\" while away", c, offset - previous.offset(), s.channel);
-      }
-      s.position = position;
+      from = s.position;
+      recovery = s.subscribed(position, Frames.bool(frame, "recovered"));
       s.phase = Subscription.Phase.ACTIVE;
     }
+    switch (recovery) {
+      case RECOVERED -> log.debug("{}: resumed \"{}\" from offset {}; {} publications to replay", c, s.channel,
+          from.offset(), Math.max(0, offset - from.offset()));
+      case NOT_RECOVERED -> log.debug("{}: could not resume \"{}\" from {}: publications were missed; now at {}",
+          c, s.channel, from, position);
+      case FRESH -> log.debug("{}: subscribed to \"{}\" at {}", c, s.channel, position);
+    }
+    callbacks.run(s.handlerName, () -> {
+      if (!s.removed) {
+        s.handler.onSubscribed(s.channel, position, recovery);
+      }
+    });
     s.subscribed.complete(position);
+  }
+
+  /** The host subscribed this connection to {@code channel}: an id-less {@code subscribed}. */
+  private void onServerSubscribed(Connection c, String channel, StreamPosition position) {
+    if (serverSubscriptionHandler == null) {
+      log.debug("{}: the server subscribed this client to \"{}\"; without a server subscription handler its "
+          + "publications are ignored", c, channel);
+      return;
+    }
+    Subscription s = new Subscription(channel, serverSubscriptionHandler, 0, true);
+    Subscription replaced;
+    synchronized (lock) {
+      if (c != current) {
+        return;
+      }
+      s.subscribed(position, null);
+      s.phase = Subscription.Phase.ACTIVE;
+      replaced = serverSubscriptions.put(channel, s);
+      if (replaced != null) {
+        replaced.removed = true; // the server never sends this twice without an unsubscribed between
+      }
+    }
+    log.debug("{}: the server subscribed this client to \"{}\" at {}", c, channel, position);
+    callbacks.run(s.handlerName, () -> {
+      if (!s.removed) {
+        s.handler.onSubscribed(channel, position, Recovery.FRESH);
+      }
+    });
   }
 
   private void onUnsubscribed(Connection c, JsonObject frame) {
@@ -681,18 +850,37 @@ public final class PushClient implements AutoCloseable {
     }
     // The host unsubscribed this connection server-side: it ended the subscription, so forget it.
     String channel = Frames.string(frame, "channel");
+    Subscription s;
     synchronized (lock) {
       if (c != current || channel == null) {
         return;
       }
-      Subscription s = subscriptions.get(channel);
-      if (s == null || s.phase != Subscription.Phase.ACTIVE) {
-        return;
+      s = subscriptions.get(channel);
+      if (s != null && s.phase == Subscription.Phase.ACTIVE) {
+        subscriptions.remove(channel);
+        s.phase = Subscription.Phase.PENDING;
+      } else {
+        s = serverSubscriptions.remove(channel);
       }
-      subscriptions.remove(channel);
-      s.removed = true;
+    }
+    if (s == null) {
+      log.debug("{}: unsubscribed from \"{}\", which has no active subscription", c, channel);
+      return;
     }
     log.debug("{}: the server unsubscribed this client from \"{}\"", c, channel);
+    tellUnsubscribed(s);
+  }
+
+  /**
+   * Tells {@code s}'s handler that the server ended it, after the publications already queued for it,
+   * unless the application unsubscribed or closed the client in the meantime.
+   */
+  private void tellUnsubscribed(Subscription s) {
+    callbacks.run(s.handlerName, () -> {
+      if (!s.removed && state() != State.CLOSED) {
+        s.handler.onUnsubscribed(s.channel);
+      }
+    });
   }
 
   /** A success reply to a publish or unsubscribe. */
@@ -742,7 +930,6 @@ public final class PushClient implements AutoCloseable {
         refused = subscribing.remove(id);
         if (refused != null) {
           subscriptions.remove(refused.channel, refused);
-          refused.removed = true;
           refused.phase = Subscription.Phase.PENDING;
           alreadyConfirmed = refused.subscribed.isDone();
         }
@@ -759,6 +946,7 @@ public final class PushClient implements AutoCloseable {
       if (alreadyConfirmed) {
         log.warn("{}: the server refused to renew the subscription to \"{}\" ({}: {}); it is dropped", c,
             refused.channel, code, message);
+        tellUnsubscribed(refused); // the application learnt of the subscription: tell it that it ended
       }
       refused.subscribed.completeExceptionally(failure);
     } else {
@@ -784,12 +972,13 @@ public final class PushClient implements AutoCloseable {
   // --- sending (callers hold lock; they flush the connection after releasing it) -----------------
 
   /**
-   * Sends {@code s}'s subscribe request, or, if the server would refuse it for its size (and close the
-   * connection with 1009, again after every reconnect), forgets {@code s} and fails its future.
+   * Sends {@code s}'s subscribe request, resuming from its position if it has one, or, if the server would
+   * refuse it for its size (and close the connection with 1009, again after every reconnect), forgets
+   * {@code s} and fails its future.
    */
   private void sendSubscribe(Connection c, Subscription s, List<Runnable> after) {
     long id = ++lastRequestId;
-    String text = Frames.subscribe(id, s.channel);
+    String text = Frames.subscribe(id, s.channel, s.position, s.history);
     PushException tooBig = checkSize(text, "subscribe to a channel");
     if (tooBig != null) {
       subscriptions.remove(s.channel, s);
@@ -798,6 +987,7 @@ public final class PushClient implements AutoCloseable {
       return;
     }
     s.requestId = id;
+    s.sentSince = s.position;
     s.phase = Subscription.Phase.SENT;
     subscribing.put(id, s);
     c.enqueue(text);
@@ -973,6 +1163,101 @@ public final class PushClient implements AutoCloseable {
   }
 
   /**
+   * Whether a subscription that just took effect continues the stream its handler saw before. Told to
+   * {@link SubscriptionHandler#onSubscribed} each time a subscription takes effect: once at first, then
+   * after every reconnect. Anything but {@link #RECOVERED} means the handler's state must be (re)loaded.
+   */
+  public enum Recovery {
+    /**
+     * A fresh start, with nothing to resume from: the first time the subscription takes effect (or the
+     * first after attempts whose reply never came). Publications after the given position follow (after up
+     * to {@link SubscribeOptions#history} earlier ones, if asked). Load the state the publications apply
+     * to. Server-side subscriptions are always fresh.
+     */
+    FRESH,
+    /**
+     * Resumed without a gap: the server replays every publication after the last one this handler was
+     * given, then live ones. Nothing was missed; nothing is delivered twice.
+     */
+    RECOVERED,
+    /**
+     * Resumed with a gap: publications after the last one this handler was given were missed, because the
+     * server no longer has them (channel history off or too short) or its stream started again (a new
+     * epoch, for example after a server restart). Delivery goes on after the given position (after up to
+     * {@link SubscribeOptions#history} earlier publications, if asked). Reload the state.
+     */
+    NOT_RECOVERED
+  }
+
+  /**
+   * How to subscribe, beyond the channel and the handler.
+   *
+   * @param history how many of the channel's latest publications the server replays each time the
+   *     subscription starts without continuity ({@link Recovery#FRESH} or {@link Recovery#NOT_RECOVERED});
+   *     at most as many as the server keeps in the channel's history. 0 (the default) to 1,000,000.
+   *
+   * <p>Immutable; thread-safe.
+   */
+  public record SubscribeOptions(int history) {
+
+    /** No history. */
+    public static final SubscribeOptions DEFAULT = new SubscribeOptions(0);
+
+    public SubscribeOptions {
+      if (history < 0 || history > 1_000_000) {
+        throw new IllegalArgumentException("history is " + history + "; it must be 0..1000000");
+      }
+    }
+
+    /** A copy asking for the last {@code count} publications; see {@link #history}. */
+    public SubscribeOptions withHistory(int count) {
+      return new SubscribeOptions(count);
+    }
+  }
+
+  /**
+   * Receives one subscription's publications and hears when it takes effect. Give one to
+   * {@link PushClient#subscribe(String, SubscriptionHandler)}, or to
+   * {@link Builder#serverSubscriptionHandler} for the channels the server subscribes the client to.
+   *
+   * <p>For one subscription, calls come in order: {@code onSubscribed}, then publications in offset order,
+   * and after a reconnect {@code onSubscribed} again, then publications again. Both methods are abstract,
+   * so that a handler decides what a gap means for it (see the example on {@link PushClient}); for the
+   * publications alone, use {@link PushClient#subscribe(String, Consumer)}.
+   *
+   * <p>None is called once {@link PushClient#unsubscribe} (for that channel) or {@link PushClient#close()}
+   * returned, except one under way. One that throws is logged at WARN and the client carries on.
+   *
+   * <p>Callbacks run one at a time per client, on the threads described under "Threading" on
+   * {@link PushClient}, and must not block.
+   */
+  public interface SubscriptionHandler {
+
+    /**
+     * The subscription took effect on the current connection.
+     *
+     * @param position the channel's position on the server at that moment: publications up to
+     *     {@code position.offset()} that this handler has not had yet (a replay, or history) come first,
+     *     then later ones
+     * @param recovery whether the stream continues where this handler left off; anything but
+     *     {@link Recovery#RECOVERED} means the handler's state must be (re)loaded
+     */
+    void onSubscribed(String channel, StreamPosition position, Recovery recovery);
+
+    /** One publication of the channel; offsets grow within an epoch, and none comes twice. */
+    void onPublication(Publication publication);
+
+    /**
+     * The server ended the subscription: its host unsubscribed the client, or it refused to renew the
+     * subscription after a reconnect; for a server-side subscription, also when its connection is lost
+     * (the server's host decides whether the next connection is subscribed again). Comes after the
+     * publications delivered before it. Not called after {@link PushClient#unsubscribe} or
+     * {@link PushClient#close()}. Default: nothing.
+     */
+    default void onUnsubscribed(String channel) {}
+  }
+
+  /**
    * Hears what happens to a client: the state transitions (exactly one callback per transition) and
    * {@code message} frames the server sent to this client only. Every method has an empty default.
    *
@@ -1033,6 +1318,8 @@ public final class PushClient implements AutoCloseable {
    *   <tr><th>setting</th><th>default</th></tr>
    *   <tr><td>{@link #uri}</td><td>none: required</td></tr>
    *   <tr><td>{@link #listener}</td><td>none</td></tr>
+   *   <tr><td>{@link #serverSubscriptionHandler}</td><td>none: publications of server-side subscriptions
+   *       are ignored</td></tr>
    *   <tr><td>{@link #requestTimeout}</td><td>10 s</td></tr>
    *   <tr><td>{@link #connectTimeout}</td><td>10 s</td></tr>
    *   <tr><td>{@link #reconnectDelay}</td><td>500 ms initial, 30 s max</td></tr>
@@ -1052,6 +1339,7 @@ public final class PushClient implements AutoCloseable {
     private Jitter jitter = Jitter.EQUAL;
     private DoubleSupplier random = Backoff.DEFAULT_RANDOM;
     private Listener listener = new Listener() {};
+    private SubscriptionHandler serverSubscriptionHandler;
 
     private Builder() {}
 
@@ -1161,6 +1449,18 @@ public final class PushClient implements AutoCloseable {
     /** Hears state transitions and {@code message} frames. Default: none. */
     public Builder listener(Listener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Receives the channels the server's host subscribes this client to with
+     * {@code channel.subscribe(connection)}, for as long as each lasts: {@code onSubscribed} (always
+     * {@link Recovery#FRESH}: the client cannot resume what the server subscribed), the publications, and
+     * {@code onUnsubscribed} when the host unsubscribes the client or the connection is lost. One handler
+     * for all such channels. Default: none, and their publications are ignored.
+     */
+    public Builder serverSubscriptionHandler(SubscriptionHandler handler) {
+      this.serverSubscriptionHandler = Objects.requireNonNull(handler, "serverSubscriptionHandler");
       return this;
     }
 

@@ -136,6 +136,17 @@ final class FakeServer implements AutoCloseable {
           + "\"maxSubscriptions\":1024}");
     }
 
+    /** A welcome that announces pings every {@code pingIntervalMs}. */
+    void sendWelcome(long pingIntervalMs) throws IOException {
+      send("{\"type\":\"welcome\",\"client\":\"fake-1\",\"protocol\":1,\"maxMessageBytes\":65536,"
+          + "\"maxSubscriptions\":1024,\"pingIntervalMs\":" + pingIntervalMs + "}");
+    }
+
+    /** Sends a WebSocket ping with {@code payload}. */
+    void sendPing(String payload) throws IOException {
+      frame(true, 0x9, payload.getBytes(StandardCharsets.UTF_8));
+    }
+
     void sendClose(int code, String reason) throws IOException {
       byte[] r = reason.getBytes(StandardCharsets.UTF_8);
       byte[] payload = new byte[2 + r.length];
@@ -148,27 +159,32 @@ final class FakeServer implements AutoCloseable {
     /** Reads the next client frame, skipping pings and pongs. */
     Frame read() throws IOException {
       for (;;) {
-        int b0 = in.readUnsignedByte();
-        int b1 = in.readUnsignedByte();
-        assertTrue((b1 & 0x80) != 0, "client frames must be masked");
-        long len = b1 & 0x7f;
-        if (len == 126) {
-          len = in.readUnsignedShort();
-        } else if (len == 127) {
-          len = in.readLong();
-        }
-        byte[] mask = new byte[4];
-        in.readFully(mask);
-        byte[] payload = new byte[Math.toIntExact(len)];
-        in.readFully(payload);
-        for (int i = 0; i < payload.length; i++) {
-          payload[i] ^= mask[i & 3];
-        }
-        int opcode = b0 & 0x0f;
-        if (opcode != 0x9 && opcode != 0xA) {
-          return new Frame(opcode, (b0 & 0x80) != 0, payload);
+        Frame f = readAny();
+        if (f.opcode() != 0x9 && f.opcode() != 0xA) {
+          return f;
         }
       }
+    }
+
+    /** Reads the next client frame, whatever it is. */
+    Frame readAny() throws IOException {
+      int b0 = in.readUnsignedByte();
+      int b1 = in.readUnsignedByte();
+      assertTrue((b1 & 0x80) != 0, "client frames must be masked");
+      long len = b1 & 0x7f;
+      if (len == 126) {
+        len = in.readUnsignedShort();
+      } else if (len == 127) {
+        len = in.readLong();
+      }
+      byte[] mask = new byte[4];
+      in.readFully(mask);
+      byte[] payload = new byte[Math.toIntExact(len)];
+      in.readFully(payload);
+      for (int i = 0; i < payload.length; i++) {
+        payload[i] ^= mask[i & 3];
+      }
+      return new Frame(b0 & 0x0f, (b0 & 0x80) != 0, payload);
     }
 
     /** Reads the next client frame, which must be a whole text message holding a JSON object. */

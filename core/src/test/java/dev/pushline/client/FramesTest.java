@@ -23,6 +23,18 @@ class FramesTest {
   }
 
   @Test
+  void writesSubscribeWithSinceAndHistoryOnlyWhenGiven() {
+    assertEquals("{\"type\":\"subscribe\",\"id\":3,\"channel\":\"c\",\"since\":{\"offset\":12,\"epoch\":\"ab\"},"
+        + "\"history\":5}", Frames.subscribe(3, "c", new PushClient.StreamPosition(12, "ab"), 5));
+    assertEquals("{\"type\":\"subscribe\",\"id\":4,\"channel\":\"c\"}", Frames.subscribe(4, "c", null, 0));
+    JsonObject f = Frames.parse("{\"yes\":true,\"no\":false,\"s\":\"true\"}");
+    assertEquals(Boolean.TRUE, Frames.bool(f, "yes"));
+    assertEquals(Boolean.FALSE, Frames.bool(f, "no"));
+    assertNull(Frames.bool(f, "s"));
+    assertNull(Frames.bool(f, "missing"));
+  }
+
+  @Test
   void readsFieldsLeniently() {
     JsonObject f = Frames.parse("{\"offset\":12,\"big\":1e3,\"frac\":1.5,\"neg\":-1,\"s\":\"x\",\"n\":null}");
     assertEquals(12, Frames.number(f, "offset"));

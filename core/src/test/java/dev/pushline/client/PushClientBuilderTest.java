@@ -67,4 +67,26 @@ class PushClientBuilderTest {
     assertThrows(IllegalArgumentException.class, () -> new PushClient.StreamPosition(-1, "e"));
     assertThrows(NullPointerException.class, () -> new PushClient.StreamPosition(0, null));
   }
+
+  @Test
+  void subscribeOptionsAreValidated() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> PushClient.SubscribeOptions.DEFAULT.withHistory(-1));
+    assertEquals("history is -1; it must be 0..1000000", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new PushClient.SubscribeOptions(1_000_001));
+    assertEquals(1_000_000, new PushClient.SubscribeOptions(1_000_000).history());
+    assertThrows(NullPointerException.class, () -> PushClient.builder().serverSubscriptionHandler(null));
+    PushClient client = PushClient.builder().uri("ws://127.0.0.1:9/pushline").build();
+    assertThrows(NullPointerException.class,
+        () -> client.subscribe("x", null, new SubscriptionRecorder()));
+    client.close();
+  }
+
+  @Test
+  void theSilenceLimitIsTwoPingIntervalsAndAMargin() {
+    assertEquals(Duration.ofMillis(2 * 25_000 + 5_000), PushClient.silenceLimit(25_000));
+    assertEquals(Duration.ofMillis(2 * 2_000 + 1_000), PushClient.silenceLimit(2_000));
+    assertEquals(Duration.ofMillis(2 * 20 + 250), PushClient.silenceLimit(20));
+    assertTrue(PushClient.silenceLimit(Long.MAX_VALUE).compareTo(Duration.ofDays(3)) < 0, "no overflow");
+  }
 }

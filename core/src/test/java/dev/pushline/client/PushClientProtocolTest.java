@@ -316,4 +316,131 @@ class PushClientProtocolTest {
       assertEquals(Duration.ofNanos(expectedMicros[i] * 1_000), d.reconnectDelay(), "delay " + (i + 1));
     }
   }
+
+  // --- dead-server detection ---------------------------------------------------------------------
+
+  @Test
+  void aServerThatFallsSilentIsDroppedAndTheClientReconnects() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer silent = fake.accept();
+    silent.sendWelcome(20); // pings every 20 ms, it says; then it sends nothing at all
+    connected.get(10, SECONDS);
+    recorder.next(Recorder.Connecting.class);
+    recorder.next(Recorder.Open.class);
+
+    Recorder.Disconnected lost = recorder.next(Recorder.Disconnected.class);
+
+    assertEquals(1006, lost.code());
+    PushException failure = assertInstanceOf(PushException.class, lost.failure());
+    assertInstanceOf(TimeoutException.class, failure.getCause());
+    assertThrows(IOException.class, silent::read, "the silent connection was aborted");
+    assertEquals(new Recorder.Connecting(1), recorder.next(Recorder.Connecting.class));
+    FakeServer.Peer next = fake.accept();
+    next.sendWelcome();
+    recorder.next(Recorder.Open.class);
+    assertEquals(PushClient.State.CONNECTED, client.state());
+  }
+
+  @Test
+  void pingsFromTheServerAreAnsweredAndKeepTheConnectionOpen() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    CompletableFuture<Void> connected = client.connect();
+    FakeServer.Peer peer = fake.accept();
+    peer.sendWelcome(40); // silence for over 330 ms would count as a dead server
+    connected.get(10, SECONDS);
+    recorder.next(Recorder.Connecting.class);
+    recorder.next(Recorder.Open.class);
+
+    // About a second in all, only pings from the server: each is answered, and none is silence.
+    for (int i = 0; i < 25; i++) {
+      peer.sendPing("p" + i);
+      FakeServer.Frame pong = peer.readAny();
+      assertEquals(0xA, pong.opcode(), "a pong");
+      assertEquals("p" + i, pong.text(), "the pong echoes the ping");
+      recorder.assertSilentFor(Duration.ofMillis(40));
+    }
+
+    assertEquals(PushClient.State.CONNECTED, client.state());
+  }
+
+  // --- resume --------------------------------------------------------------------------------------
+
+  @Test
+  void aRenewedSubscriptionResumesFromTheLastDeliveredPosition() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer first = connect(client);
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    CompletableFuture<PushClient.StreamPosition> subscribed =
+        client.subscribe("feed", PushClient.SubscribeOptions.DEFAULT.withHistory(3), feed);
+
+    JsonObject fresh = first.readRequest();
+    assertFalse(fresh.has("since"), "a first subscription has nothing to resume from: " + fresh);
+    assertEquals(3, fresh.get("history").getAsInt());
+    first.send("{\"type\":\"subscribed\",\"id\":" + fresh.get("id") + ",\"channel\":\"feed\",\"offset\":10,"
+        + "\"epoch\":\"e1\"}");
+    for (int offset = 8; offset <= 11; offset++) { // the last 3, then a live one
+      first.send(publication("feed", offset));
+    }
+    assertEquals(new PushClient.StreamPosition(10, "e1"), subscribed.get(10, SECONDS));
+    assertEquals(new SubscriptionRecorder.Subscribed("feed", new PushClient.StreamPosition(10, "e1"),
+        PushClient.Recovery.FRESH), feed.subscribed("feed"));
+    feed.publications("feed", 8, 11);
+
+    first.sendClose(1001, "restarting");
+    FakeServer.Peer second = fake.accept();
+    second.sendWelcome();
+    JsonObject renewed = second.readRequest();
+
+    JsonObject since = renewed.getAsJsonObject("since");
+    assertEquals(11, since.get("offset").getAsLong());
+    assertEquals("e1", since.get("epoch").getAsString());
+    assertEquals(3, renewed.get("history").getAsInt(), "in case the resume fails");
+    second.send("{\"type\":\"subscribed\",\"id\":" + renewed.get("id") + ",\"channel\":\"feed\","
+        + "\"offset\":13,\"epoch\":\"e1\",\"recovered\":true}");
+    for (int offset = 12; offset <= 14; offset++) { // the replay, then a live one
+      second.send(publication("feed", offset));
+    }
+    assertEquals(PushClient.Recovery.RECOVERED, feed.subscribed("feed").recovery());
+    feed.publications("feed", 12, 14);
+    assertEquals(new PushClient.StreamPosition(14, "e1"), client.position("feed").orElseThrow());
+  }
+
+  @Test
+  void noOffsetIsDeliveredTwiceOrOutOfOrderWithinAnEpochAndANewEpochStartsAgain() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer first = connect(client);
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    client.subscribe("feed", feed);
+    long id = first.readRequest().get("id").getAsLong();
+    first.send("{\"type\":\"subscribed\",\"id\":" + id + ",\"channel\":\"feed\",\"offset\":4,\"epoch\":\"e1\"}");
+    for (int offset : new int[] {3, 4, 5, 5, 7, 6, 7, 8}) {
+      first.send(publication("feed", offset));
+    }
+    feed.subscribed("feed");
+    assertEquals(5, feed.next(SubscriptionRecorder.Received.class).publication().offset());
+    assertEquals(7, feed.next(SubscriptionRecorder.Received.class).publication().offset(), "a gap is let through");
+    assertEquals(8, feed.next(SubscriptionRecorder.Received.class).publication().offset(), "6 came too late");
+
+    // A server that claims recovery in another epoch is not believed: its offsets are another stream's.
+    first.sendClose(1001, "restarting");
+    FakeServer.Peer second = fake.accept();
+    second.sendWelcome();
+    JsonObject renewed = second.readRequest();
+    assertEquals("e1", renewed.getAsJsonObject("since").get("epoch").getAsString());
+    second.send("{\"type\":\"subscribed\",\"id\":" + renewed.get("id") + ",\"channel\":\"feed\","
+        + "\"offset\":1,\"epoch\":\"e2\",\"recovered\":true}");
+    second.send(publication("feed", 1));
+    second.send(publication("feed", 2));
+
+    assertEquals(new SubscriptionRecorder.Subscribed("feed", new PushClient.StreamPosition(1, "e2"),
+        PushClient.Recovery.NOT_RECOVERED), feed.subscribed("feed"));
+    feed.publications("feed", 2, 2);
+    assertEquals(new PushClient.StreamPosition(2, "e2"), client.position("feed").orElseThrow());
+  }
+
+  private static String publication(String channel, long offset) {
+    return "{\"type\":\"publication\",\"channel\":\"" + channel + "\",\"offset\":" + offset
+        + ",\"event\":\"e\",\"data\":" + offset + "}";
+  }
 }
