@@ -115,6 +115,11 @@ public final class PushServer implements AutoCloseable {
     return engine.channel(name);
   }
 
+  /** The engine, for tests in this package that drive its periodic work by hand. */
+  Engine engine() {
+    return engine;
+  }
+
   /** A snapshot of the server's counters. */
   public ServerStats stats() {
     return engine.stats();

@@ -236,19 +236,40 @@ class ResumeTest {
     q.disconnect(1006);
     clock.advance(Duration.ofSeconds(61));
     // The periodic sweep (every 5 s on the timer) would do this; here it is driven directly.
-    ((dev.pushline.internal.Engine) engineOf(server)).sweepChannels();
+    server.engine().sweepChannels();
     Peer z = connect();
     assertNotEquals(s.get("epoch").getAsString(), subscribe(z, "room", "").get("epoch").getAsString(),
         "expired and unused: forgotten, a new stream");
   }
 
-  private static Object engineOf(PushServer server) {
-    try {
-      java.lang.reflect.Field f = PushServer.class.getDeclaredField("engine");
-      f.setAccessible(true);
-      return f.get(server);
-    } catch (ReflectiveOperationException e) {
-      throw new AssertionError(e);
+  @Test
+  void aQuietReconnectResumesOnTheSameStreamAndAnIdleChannelIsForgottenAfterItsTtl() {
+    start(PushServer.builder().channelOptions(ChannelOptions.DEFAULT.withHistory(10, Duration.ofSeconds(60))));
+    Peer p = connect();
+    JsonObject s = subscribe(p, "quiet", "");
+    p.disconnect(1006); // nothing was ever published on "quiet"
+    Peer q = connect();
+    JsonObject r = subscribe(q, "quiet", since(0, s.get("epoch").getAsString()));
+    assertTrue(r.get("recovered").getAsBoolean(), "nothing missed, same stream: no reload for nothing");
+    q.disconnect(1006);
+    clock.advance(Duration.ofSeconds(59));
+    server.engine().sweepChannels();
+    Peer z = connect();
+    assertEquals(s.get("epoch"), subscribe(z, "quiet", "").get("epoch"), "idle 59 s of 60: kept");
+    z.disconnect(1006);
+    clock.advance(Duration.ofSeconds(61));
+    server.engine().sweepChannels();
+    Peer w = connect();
+    assertNotEquals(s.get("epoch"), subscribe(w, "quiet", "").get("epoch"), "idle past its TTL: forgotten");
+  }
+
+  @Test
+  void clientPublicationsToAChannelWithoutSubscribersKeepOneStream() {
+    start(PushServer.builder().allowClientPublish().channelOptions(ChannelOptions.noHistory()));
+    Peer p = connect();
+    for (int i = 1; i <= 3; i++) {
+      p.send("{\"type\":\"publish\",\"id\":" + i + ",\"channel\":\"lonely\",\"event\":\"e\"}");
+      assertEquals(i, next(p).get("offset").getAsLong());
     }
   }
 

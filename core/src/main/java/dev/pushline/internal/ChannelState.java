@@ -45,12 +45,15 @@ final class ChannelState implements Channel {
   private volatile Target[] targets = NONE; // replaced under lock
   /** Kept for the server's lifetime because the host asked for it; set under the engine's map bin lock. */
   private volatile boolean retained;
+  /** When the channel last published or lost its last subscriber (engine clock, ms). */
+  private volatile long lastActiveMillis;
 
   ChannelState(Engine engine, String name, String epoch, ChannelOptions options) {
     this.engine = engine;
     this.name = name;
     this.epoch = epoch;
     this.options = options;
+    this.lastActiveMillis = engine.nowMillis();
   }
 
   /** One publication kept for replay. */
@@ -99,6 +102,7 @@ final class ChannelState implements Channel {
       long next = offset + 1;
       OutboundMessage frame = engine.prepare(Codec.publication(name, next, event, data));
       offset = next;
+      lastActiveMillis = engine.nowMillis();
       Publication publication = new Publication(name, next, event, data);
       if (options.historySize() > 0) {
         history.addLast(new HistoryEntry(next, engine.nowMillis(), frame, publication));
@@ -255,6 +259,9 @@ final class ChannelState implements Channel {
       System.arraycopy(current, 0, next, 0, i);
       System.arraycopy(current, i + 1, next, i, current.length - i - 1);
       targets = next;
+      if (next.length == 0) {
+        lastActiveMillis = engine.nowMillis();
+      }
       if (after != null) {
         after.run();
       }
@@ -283,15 +290,23 @@ final class ChannelState implements Channel {
   }
 
   /**
-   * Whether the engine may forget this channel: nobody subscribed, nothing in history a client could
-   * resume from, and the host never asked for it. Forgetting it ends its epoch.
+   * Whether the engine may forget this channel: the host never asked for it, nobody is subscribed, nothing
+   * is in history a client could resume from, and, unless {@code now} is null, nothing happened on it for
+   * {@link ChannelOptions#historyTtl()} — so a client that drops and comes back soon resumes on the same
+   * stream even if nothing was published. Forgetting a channel ends its epoch.
+   *
+   * @param nowMillis the engine clock, or -1 to ignore the idle time (when the engine holds too many)
    */
-  boolean disposable() {
+  boolean disposable(long nowMillis) {
     if (retained || targets.length != 0) {
+      return false;
+    }
+    if (nowMillis >= 0 && nowMillis - lastActiveMillis < options.historyTtl().toMillis()) {
       return false;
     }
     lock.lock();
     try {
+      evictHistory();
       return history.isEmpty();
     } finally {
       lock.unlock();

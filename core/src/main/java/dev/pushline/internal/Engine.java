@@ -9,6 +9,7 @@ import dev.pushline.transport.TransportConnection;
 import dev.pushline.transport.TransportListener;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -47,8 +48,10 @@ public final class Engine implements TransportListener {
   private final ConcurrentHashMap<String, ChannelState> channels = new ConcurrentHashMap<>();
   private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor callbackPool;
+  private final Named callbackThreads = new Named("pushline-callback-");
+  private final Named timerThreads = new Named("pushline-timer-");
   private final java.util.concurrent.ScheduledExecutorService timer =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(new Named("pushline-timer-"));
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(timerThreads);
   private final String idPrefix = randomHex(8);
   private final AtomicLong nextSessionId = new AtomicLong();
   private volatile boolean running;
@@ -58,7 +61,7 @@ public final class Engine implements TransportListener {
     this.config = config;
     this.transport = transport;
     this.callbackPool = new ThreadPoolExecutor(config.callbackThreads(), config.callbackThreads(),
-        30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), new Named("pushline-callback-"));
+        30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), callbackThreads);
     this.callbackPool.allowCoreThreadTimeOut(true);
   }
 
@@ -101,6 +104,8 @@ public final class Engine implements TransportListener {
         callbackPool.awaitTermination(5, TimeUnit.SECONDS);
       }
       timer.awaitTermination(5, TimeUnit.SECONDS);
+      callbackThreads.join(5_000);
+      timerThreads.join(5_000);
     } catch (InterruptedException e) {
       callbackPool.shutdownNow();
       Thread.currentThread().interrupt();
@@ -193,7 +198,7 @@ public final class Engine implements TransportListener {
     if (state == null || !state.remove(subscriber, after)) {
       return false;
     }
-    channels.computeIfPresent(name, (k, s) -> s.disposable() ? null : s);
+    disposeIfEmpty(name);
     return true;
   }
 
@@ -202,9 +207,18 @@ public final class Engine implements TransportListener {
     return channels.computeIfAbsent(name, this::newChannel);
   }
 
-  /** Forgets channel {@code name} if nobody is subscribed and the host never asked for it. */
+  /**
+   * Channels kept while idle (no subscriber, nothing in history) for their history TTL, so that a client
+   * that reconnects soon resumes on the same stream. Past this many channels in all, an idle channel is
+   * forgotten at once instead: memory stays bounded whatever clients subscribe to.
+   */
+  static final int MAX_CHANNELS_FOR_IDLE_GRACE = 10_000;
+
+  /** Forgets channel {@code name} at once if it is unused and the engine holds too many channels. */
   void disposeIfEmpty(String name) {
-    channels.computeIfPresent(name, (k, s) -> s.disposable() ? null : s);
+    if (channels.size() > MAX_CHANNELS_FOR_IDLE_GRACE) {
+      channels.computeIfPresent(name, (k, s) -> s.disposable(-1) ? null : s);
+    }
   }
 
   boolean subscribeLocal(ChannelState channel, Subscriber subscriber) {
@@ -230,10 +244,11 @@ public final class Engine implements TransportListener {
    * {@code pushline-timer}; public for tests that advance an injected clock.
    */
   public void sweepChannels() {
+    long now = nowMillis();
     for (ChannelState state : channels.values()) {
       state.expireHistory();
-      if (state.disposable()) {
-        channels.computeIfPresent(state.name(), (k, s) -> s.disposable() ? null : s);
+      if (state.disposable(now)) {
+        channels.computeIfPresent(state.name(), (k, s) -> s.disposable(now) ? null : s);
       }
     }
   }
@@ -244,9 +259,11 @@ public final class Engine implements TransportListener {
     return HexFormat.of().formatHex(b);
   }
 
+  /** Names our threads and remembers them, so that close() can wait until each has really ended. */
   private static final class Named implements ThreadFactory {
     private final String prefix;
     private final AtomicInteger n = new AtomicInteger();
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
     Named(String prefix) {
       this.prefix = prefix;
@@ -254,9 +271,23 @@ public final class Engine implements TransportListener {
 
     @Override
     public Thread newThread(Runnable r) {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      Thread t = new Thread(() -> {
+        try {
+          r.run();
+        } finally {
+          threads.remove(Thread.currentThread());
+        }
+      }, prefix + n.incrementAndGet());
       t.setDaemon(true);
+      threads.add(t);
       return t;
+    }
+
+    /** Joins every thread made here (an executor's termination can come just before its last exits). */
+    void join(long millis) throws InterruptedException {
+      for (Thread t : List.copyOf(threads)) {
+        t.join(millis);
+      }
     }
   }
 }

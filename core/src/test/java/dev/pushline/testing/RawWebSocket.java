@@ -102,24 +102,29 @@ public final class RawWebSocket implements Closeable {
     sendFrame(TEXT, true, text.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Sends one masked frame, as a client must. */
+  /**
+   * Sends one masked frame, as a client must, in a single write: a server that closes after reading a bad
+   * header must not turn the rest of the frame into a broken pipe.
+   */
   public void sendFrame(int opcode, boolean fin, byte[] payload) throws IOException {
-    out.write(header(opcode, fin, payload.length));
+    ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
+    frame.write(header(opcode, fin, payload.length));
     byte[] mask = new byte[4];
     ThreadLocalRandom.current().nextBytes(mask);
-    out.write(mask);
-    byte[] masked = new byte[payload.length];
+    frame.write(mask);
     for (int i = 0; i < payload.length; i++) {
-      masked[i] = (byte) (payload[i] ^ mask[i & 3]);
+      frame.write(payload[i] ^ mask[i & 3]);
     }
-    out.write(masked);
+    out.write(frame.toByteArray());
     out.flush();
   }
 
   /** Sends only a frame header that claims {@code declaredLength} payload bytes, and a mask. */
   public void sendHeaderOnly(int opcode, long declaredLength) throws IOException {
-    out.write(header(opcode, true, declaredLength));
-    out.write(new byte[4]);
+    ByteArrayOutputStream frame = new ByteArrayOutputStream();
+    frame.write(header(opcode, true, declaredLength));
+    frame.write(new byte[4]);
+    out.write(frame.toByteArray());
     out.flush();
   }
 

@@ -78,6 +78,17 @@ final class PushWebSocketServer extends WebSocketServer {
     });
   }
 
+  /** The selector thread, kept so that shutdown can join it even when binding failed inside Java-WebSocket. */
+  private volatile Thread selectorThread;
+
+  @Override
+  public void start() {
+    Thread t = new Thread(this);
+    t.setDaemon(isDaemon());
+    selectorThread = t;
+    t.start();
+  }
+
   InetSocketAddress startAndAwaitBind() throws IOException {
     preflightBind();
     start();
@@ -129,6 +140,10 @@ final class PushWebSocketServer extends WebSocketServer {
     }
     try {
       stop((int) JOIN_MILLIS, reason);
+      Thread selector = selectorThread;
+      if (selector != null) {
+        selector.join(JOIN_MILLIS);
+      }
       // stop() joins the selector thread; it interrupts the decoders as it exits: join them too.
       for (Thread worker : decoders) {
         worker.join(JOIN_MILLIS);

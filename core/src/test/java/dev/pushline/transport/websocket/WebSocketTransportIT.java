@@ -199,7 +199,8 @@ class WebSocketTransportIT {
 
   @Test
   void pingsKeepAnsweringPeersAndDropSilentOnes() throws IOException {
-    start(PushServer.builder().pingInterval(Duration.ofMillis(50)));
+    // Short enough to keep the test quick, long enough that a busy machine answers pings in time.
+    start(PushServer.builder().pingInterval(Duration.ofMillis(250)));
     try (RawWebSocket answering = RawWebSocket.connect(server.port(), "/pushline");
          RawWebSocket silent = RawWebSocket.connect(server.port(), "/pushline")) {
       // The answering peer gets pings and answers them: five pings span more than two intervals.
