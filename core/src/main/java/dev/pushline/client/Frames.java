@@ -3,16 +3,13 @@ package dev.pushline.client;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonIOException;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import com.google.gson.stream.JsonWriter;
+import dev.pushline.internal.JsonObjects;
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 
 /**
@@ -55,7 +52,7 @@ final class Frames {
    * @param history how many of the latest publications to ask for when not resuming; 0 for none
    */
   static String subscribe(long id, String channel, PushClient.StreamPosition since, int history) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("subscribe").name("id").value(id).name("channel").value(channel);
       if (since != null) {
         w.name("since").beginObject().name("offset").value(since.offset()).name("epoch").value(since.epoch())
@@ -68,7 +65,7 @@ final class Frames {
   }
 
   static String unsubscribe(long id, String channel) {
-    return write(w -> w.name("type").value("unsubscribe").name("id").value(id).name("channel").value(channel));
+    return JsonObjects.write(w -> w.name("type").value("unsubscribe").name("id").value(id).name("channel").value(channel));
   }
 
   /** A {@code publish} request with id {@code id} and a body from {@link #publishBody}. */
@@ -85,7 +82,7 @@ final class Frames {
    * @throws IllegalArgumentException if a string in it is not well-formed UTF-16
    */
   static String publishBody(String channel, String event, JsonElement data) {
-    String whole = write(w -> {
+    String whole = JsonObjects.write(w -> {
       w.name("type").value("publish").name("id").value(0).name("channel").value(channel)
           .name("event").value(event).name("data");
       GSON.toJson(data, w);
@@ -180,21 +177,4 @@ final class Frames {
     return n;
   }
 
-  private interface Fields {
-    void write(JsonWriter writer) throws IOException;
-  }
-
-  private static String write(Fields fields) {
-    StringWriter out = new StringWriter(96);
-    try (JsonWriter w = new JsonWriter(out)) {
-      w.setHtmlSafe(false);
-      w.setSerializeNulls(true);
-      w.beginObject();
-      fields.write(w);
-      w.endObject();
-    } catch (IOException | JsonIOException e) {
-      throw new UncheckedIOException(new IOException("cannot write a request", e));
-    }
-    return out.toString();
-  }
 }

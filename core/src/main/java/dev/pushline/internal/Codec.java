@@ -3,7 +3,6 @@ package dev.pushline.internal;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonIOException;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -15,8 +14,6 @@ import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
 import java.io.StringReader;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 
 /**
  * Protocol v1's JSON: parses requests strictly and writes server frames. The only engine class that
@@ -138,7 +135,7 @@ final class Codec {
   }
 
   static String welcome(String clientId, int maxMessageBytes, int maxSubscriptions, long pingIntervalMs) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("welcome").name("client").value(clientId).name("protocol").value(1)
           .name("maxMessageBytes").value(maxMessageBytes).name("maxSubscriptions").value(maxSubscriptions)
           .name("pingIntervalMs").value(pingIntervalMs);
@@ -146,7 +143,7 @@ final class Codec {
   }
 
   static String publication(String channel, long offset, String event, JsonElement data) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("publication").name("channel").value(channel).name("offset").value(offset)
           .name("event").value(event).name("data");
       GSON.toJson(data, w);
@@ -154,14 +151,14 @@ final class Codec {
   }
 
   static String message(String event, JsonElement data) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("message").name("event").value(event).name("data");
       GSON.toJson(data, w);
     });
   }
 
   static String subscribed(long id, String channel, long offset, String epoch, Boolean recovered) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("subscribed");
       id(w, id);
       w.name("channel").value(channel).name("offset").value(offset).name("epoch").value(epoch);
@@ -172,7 +169,7 @@ final class Codec {
   }
 
   static String unsubscribed(long id, String channel) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("unsubscribed");
       id(w, id);
       w.name("channel").value(channel);
@@ -180,7 +177,7 @@ final class Codec {
   }
 
   static String published(long id, String channel, long offset, String epoch) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("published");
       id(w, id);
       w.name("channel").value(channel).name("offset").value(offset).name("epoch").value(epoch);
@@ -188,14 +185,14 @@ final class Codec {
   }
 
   static String pong(long id) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("pong");
       id(w, id);
     });
   }
 
   static String error(long id, String code, String message) {
-    return write(w -> {
+    return JsonObjects.write(w -> {
       w.name("type").value("error");
       id(w, id);
       w.name("code").value(code).name("message").value(message);
@@ -208,23 +205,6 @@ final class Codec {
     }
   }
 
-  private interface Fields {
-    void write(JsonWriter writer) throws IOException;
-  }
-
-  private static String write(Fields fields) {
-    StringWriter out = new StringWriter(128);
-    try (JsonWriter w = new JsonWriter(out)) {
-      w.setHtmlSafe(false);
-      w.setSerializeNulls(true);
-      w.beginObject();
-      fields.write(w);
-      w.endObject();
-    } catch (IOException | JsonIOException e) {
-      throw new UncheckedIOException(new IOException("cannot write a frame", e));
-    }
-    return out.toString();
-  }
 
   /** A request the server refuses: becomes an {@code error} reply with {@link #code}. */
   static final class BadRequest extends RuntimeException {
