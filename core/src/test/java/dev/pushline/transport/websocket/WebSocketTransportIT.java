@@ -68,7 +68,7 @@ class WebSocketTransportIT {
       assertInstanceOf(BindException.class, e.getCause(), String.valueOf(e.getCause()));
       assertTrue(e.getMessage().contains(String.valueOf(busy.getLocalPort())), e.getMessage());
     }
-    assertEquals(before, Threads.serverThreads());
+    assertEquals(Set.of(), Threads.startedSince(before));
   }
 
   @Test
@@ -87,7 +87,7 @@ class WebSocketTransportIT {
       assertEquals(1001, c.awaitClose());
       c.close();
     }
-    assertEquals(before, Threads.serverThreads(), "threads left after close()");
+    assertEquals(Set.of(), Threads.startedSince(before), "threads left after close()");
     try (ServerSocket again = new ServerSocket()) {
       again.setReuseAddress(true);
       again.bind(new InetSocketAddress("127.0.0.1", port));
@@ -255,6 +255,6 @@ class WebSocketTransportIT {
     } finally {
       transport.close(1001, "done");
     }
-    assertEquals(before, Threads.serverThreads());
+    assertEquals(Set.of(), Threads.startedSince(before));
   }
 }
