@@ -31,6 +31,13 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   chmod -R u+w "$PEERS_DIR"
   rm -rf "$PEERS_DIR/results" "$PEERS_DIR/node_modules" "$PEERS_DIR"/*/target
   patch -s -p1 -d "$PEERS_DIR" < "$BENCH/harness/pushline-peer.patch"
+else
+  # run-all.sh builds only the peers it is asked for, and none with SKIP_BUILD=1: fail now, not per run.
+  for p in jws-raw:jws-raw netty:netty-peer; do
+    case " $PEERS " in *" ${p%%:*} "*)
+      [ -f "$PEERS_DIR/${p%%:*}/target/${p#*:}.jar" ] || { echo "# ${p%%:*} is not built; run without SKIP_BUILD" >&2; exit 1; } ;;
+    esac
+  done
 fi
 
 # The harness raises it too; doing it here as well keeps this script usable with SKIP_BUILD on its own.
