@@ -336,7 +336,8 @@ final class PushWebSocketServer extends WebSocketServer {
 
     @Override
     public ByteChannel wrapChannel(SocketChannel channel, SelectionKey key) {
-      return new CountingChannel(channel);
+      // The server registers the key with the connection as its attachment before wrapping.
+      return new CountingChannel(channel, ((WebSocketImpl) key.attachment()).outQueue);
     }
 
     @Override
