@@ -102,10 +102,11 @@ final class ChannelState implements Channel {
       long next = offset + 1;
       OutboundMessage frame = engine.prepare(Codec.publication(name, next, event, data));
       offset = next;
-      lastActiveMillis = engine.nowMillis();
+      long now = engine.nowMillis();
+      lastActiveMillis = now;
       Publication publication = new Publication(name, next, event, data);
       if (options.historySize() > 0) {
-        history.addLast(new HistoryEntry(next, engine.nowMillis(), frame, publication));
+        history.addLast(new HistoryEntry(next, now, frame, publication));
         evictHistory();
       }
       for (Target target : targets) {
