@@ -3,6 +3,8 @@ package dev.pushline.bench;
 import dev.pushline.Channel;
 import dev.pushline.ClientConnection;
 import dev.pushline.PushServer;
+import dev.pushline.transport.Handshake;
+import dev.pushline.transport.HandshakeDecision;
 import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.OutboundMessage;
 import dev.pushline.transport.Transport;
@@ -49,7 +51,17 @@ final class RawProtocolTransport implements Transport {
     if (server == null) {
       throw new IllegalStateException("serve(server) must be called before the server starts");
     }
-    return delegate.start(settings, connection -> adapt(connection, listener.onOpen(connection)));
+    return delegate.start(settings, new TransportListener() {
+      @Override
+      public HandshakeDecision onHandshake(Handshake handshake) {
+        return listener.onHandshake(handshake);
+      }
+
+      @Override
+      public InboundListener onOpen(TransportConnection connection) {
+        return adapt(connection, listener.onOpen(connection));
+      }
+    });
   }
 
   private InboundListener adapt(TransportConnection connection, InboundListener engineSide) {

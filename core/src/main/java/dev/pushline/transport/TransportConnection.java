@@ -12,6 +12,12 @@ public interface TransportConnection {
   Handshake handshake();
 
   /**
+   * The context of the {@link HandshakeDecision} that accepted this connection
+   * ({@link TransportListener#onHandshake}), or null when there was none.
+   */
+  Object context();
+
+  /**
    * Queues a prepared message for this connection. Never blocks.
    *
    * @return false if the connection is closed or closing, so the message will not be delivered

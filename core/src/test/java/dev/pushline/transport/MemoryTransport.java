@@ -57,8 +57,24 @@ public final class MemoryTransport implements Transport {
     if (listener == null || closed) {
       throw new IllegalStateException("transport not running");
     }
-    Peer peer = new Peer(new Handshake("/pushline", "", Map.of("origin", List.of("http://test")),
+    return connect(new Handshake("/pushline", "", Map.of(),
         new InetSocketAddress("127.0.0.2", 40000 + peers.size())));
+  }
+
+  /**
+   * Opens a connection with {@code handshake}, asking the listener first as a real transport does.
+   *
+   * @throws IllegalStateException if the listener refused the handshake (the message has its status)
+   */
+  public Peer connect(Handshake handshake) {
+    if (listener == null || closed) {
+      throw new IllegalStateException("transport not running");
+    }
+    dev.pushline.transport.HandshakeDecision decision = listener.onHandshake(handshake);
+    if (!decision.accepted()) {
+      throw new IllegalStateException("refused: " + decision.status() + " " + decision.reason());
+    }
+    Peer peer = new Peer(handshake, decision.context());
     peers.add(peer);
     peer.inbound = listener.onOpen(peer);
     return peer;
@@ -75,19 +91,26 @@ public final class MemoryTransport implements Transport {
   /** One in-memory connection; the test plays the client. */
   public final class Peer implements TransportConnection {
     private final Handshake handshake;
+    private final Object context;
     private final BlockingQueue<OutboundMessage> received = new LinkedBlockingQueue<>();
     private volatile InboundListener inbound;
     private volatile int closeCode = -1;
     private volatile String closeReason;
     private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
 
-    Peer(Handshake handshake) {
+    Peer(Handshake handshake, Object context) {
       this.handshake = handshake;
+      this.context = context;
     }
 
     @Override
     public Handshake handshake() {
       return handshake;
+    }
+
+    @Override
+    public Object context() {
+      return context;
     }
 
     @Override

@@ -26,6 +26,7 @@ final class JwsConnection implements TransportConnection {
 
   private final WebSocketImpl socket;
   private final Handshake handshake;
+  private final Object context;
   private final CountingChannel channel;
   private final java.util.concurrent.atomic.AtomicLong enqueued = new java.util.concurrent.atomic.AtomicLong();
   /** -1, or the level at which to call {@code onDrained} once. */
@@ -39,9 +40,10 @@ final class JwsConnection implements TransportConnection {
   private boolean closedBeforeOpen; // guarded by this
   volatile long lastPongNanos = System.nanoTime();
 
-  JwsConnection(WebSocketImpl socket, Handshake handshake) {
+  JwsConnection(WebSocketImpl socket, Handshake handshake, Object context) {
     this.socket = socket;
     this.handshake = handshake;
+    this.context = context;
     this.channel = (CountingChannel) socket.getChannel();
     channel.afterWrite(this::checkDrained);
   }
@@ -49,6 +51,11 @@ final class JwsConnection implements TransportConnection {
   @Override
   public Handshake handshake() {
     return handshake;
+  }
+
+  @Override
+  public Object context() {
+    return context;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.pushline.transport.websocket;
 
 import dev.pushline.transport.Handshake;
+import dev.pushline.transport.HandshakeDecision;
 import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.TransportListener;
 import dev.pushline.transport.TransportSettings;
@@ -179,7 +180,19 @@ final class PushWebSocketServer extends WebSocketServer {
           .add(request.getFieldValue(name));
     }
     InetSocketAddress remote = conn.getRemoteSocketAddress();
-    conn.setAttachment(new JwsConnection((WebSocketImpl) conn, new Handshake(path, query, headers, remote)));
+    Handshake handshake = new Handshake(path, query, headers, remote);
+    HandshakeDecision decision;
+    try {
+      decision = listener.onHandshake(handshake);
+    } catch (Throwable t) {
+      log.error("engine failed to decide on a handshake from {}", remote, t);
+      decision = HandshakeDecision.reject(500, "server error");
+    }
+    if (!decision.accepted()) {
+      // Answered with "404 WebSocket Upgrade Failure"; the sweeper closes the socket afterwards.
+      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, decision.reason());
+    }
+    conn.setAttachment(new JwsConnection((WebSocketImpl) conn, handshake, decision.context()));
     return response;
   }
 
