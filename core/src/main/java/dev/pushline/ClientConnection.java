@@ -1,5 +1,6 @@
 package dev.pushline;
 
+import dev.pushline.auth.Principal;
 import java.net.InetSocketAddress;
 import java.util.Set;
 
@@ -13,6 +14,13 @@ public interface ClientConnection extends Subscriber {
 
   /** The id the server gave this connection, also sent to the client in its {@code welcome}. */
   String id();
+
+  /**
+   * Who the client is, as the server's {@code Authenticator} established it ({@code Principal.ANONYMOUS}
+   * on a server without one). Changes when the client refreshes its credentials. Never null once the host
+   * hears of the connection.
+   */
+  Principal principal();
 
   /** The peer's address, or null when the transport has none. */
   InetSocketAddress remoteAddress();

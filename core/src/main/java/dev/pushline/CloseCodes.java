@@ -24,6 +24,12 @@ public final class CloseCodes {
   /** The client sent a binary message; protocol v1 is text only. */
   public static final int UNSUPPORTED_DATA = 1003;
 
+  /**
+   * The request broke the server's policy: sent only to a connection refused after its upgrade, by a
+   * transport that does not decide before upgrading (the WebSocket transport answers HTTP 401/403 instead).
+   */
+  public static final int POLICY_VIOLATION = 1008;
+
   /** The client sent a message larger than the server's limit. */
   public static final int MESSAGE_TOO_BIG = 1009;
 
@@ -39,8 +45,25 @@ public final class CloseCodes {
    */
   public static final int SLOW_CONSUMER = 3001;
 
+  /**
+   * The client kept sending after it was told {@code rate_limited}: reconnect with backoff, and send less.
+   */
+  public static final int RATE_LIMITED = 3002;
+
+  /**
+   * The client's credentials expired and it did not send {@code refresh} in time: reconnect with fresh
+   * credentials.
+   */
+  public static final int TOKEN_EXPIRED = 3003;
+
   /** The server closed the connection and the client must not reconnect on its own. */
   public static final int DISCONNECT = 3500;
+
+  /**
+   * The client's credentials were refused, or it sent none within the connect timeout: don't reconnect
+   * with the same credentials.
+   */
+  public static final int UNAUTHORIZED = 3501;
 
   private CloseCodes() {}
 

@@ -1,7 +1,11 @@
 package dev.pushline;
 
+import dev.pushline.auth.Authenticator;
+import dev.pushline.auth.ChannelAuthorizer;
+import dev.pushline.auth.Principal;
 import dev.pushline.internal.Engine;
 import dev.pushline.internal.EngineConfig;
+import dev.pushline.internal.SecurityConfig;
 import dev.pushline.transport.Transport;
 import dev.pushline.transport.TransportSettings;
 import dev.pushline.transport.websocket.WebSocketTransport;
@@ -49,7 +53,9 @@ public final class PushServer implements AutoCloseable {
     this.transport = b.transport != null ? b.transport : WebSocketTransport.create();
     this.engine = new Engine(new EngineConfig(b.maxMessageBytes, b.maxSubscriptionsPerConnection,
         b.clientPublish, b.callbackThreads, b.connectionListener, b.channelOptions, b.namespaceOptions,
-        b.clock, b.pingInterval, b.maxQueuedBytes), transport);
+        b.clock, b.pingInterval, b.maxQueuedBytes,
+        new SecurityConfig(b.authenticator, b.authorizer, b.allowedOrigins, b.connectTimeout,
+            b.tokenExpiryGrace, b.messagesPerSecond, b.messageBurst, b.maxChannelNameLength)), transport);
   }
 
   /** A builder with every setting at its default. */
@@ -175,6 +181,14 @@ public final class PushServer implements AutoCloseable {
     private int callbackThreads = 2;
     private Transport transport;
     private ConnectionListener connectionListener = new ConnectionListener() {};
+    private Authenticator authenticator;
+    private ChannelAuthorizer authorizer = ChannelAuthorizer.DEFAULT;
+    private java.util.Set<String> allowedOrigins = java.util.Set.of();
+    private Duration connectTimeout = Duration.ofSeconds(5);
+    private Duration tokenExpiryGrace = Duration.ofSeconds(10);
+    private int messagesPerSecond = 100;
+    private int messageBurst = 1_000;
+    private int maxChannelNameLength = 255;
 
     private Builder() {}
 
@@ -337,6 +351,106 @@ public final class PushServer implements AutoCloseable {
     public Builder connectionListener(ConnectionListener listener) {
       this.connectionListener = Objects.requireNonNull(listener, "connectionListener");
       return this;
+    }
+
+    // --- security: who may connect, and what they may do ----------------------------------------
+
+    /**
+     * Decides who each client is ({@link dev.pushline.auth.JwtAuthenticator} is built in). Default none:
+     * every client is {@link Principal#ANONYMOUS} and may use public channels only.
+     */
+    public Builder authenticator(Authenticator authenticator) {
+      this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+      return this;
+    }
+
+    /**
+     * Decides which channels clients may subscribe and publish to, after the fixed rules of
+     * {@link ChannelAuthorizer} (personal channels, granted channels). Default
+     * {@link ChannelAuthorizer#DEFAULT}: public channels yes, {@code private:} channels no.
+     */
+    public Builder channelAuthorizer(ChannelAuthorizer authorizer) {
+      this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+      return this;
+    }
+
+    /**
+     * Browser origins allowed to connect, such as {@code "https://app.example.com"} or
+     * {@code "http://localhost:3000"}; {@code "*"} allows every origin. A request whose {@code Origin} is
+     * not allowed is answered 403. Requests without {@code Origin} (clients that are not browsers) are
+     * not checked. Default: only the server's own origin (the {@code Origin} names the host and port of
+     * the request's {@code Host}), which stops other sites' pages from connecting with the user's cookies.
+     */
+    public Builder allowedOrigins(String... origins) {
+      java.util.Set<String> set = new java.util.LinkedHashSet<>();
+      for (String origin : origins) {
+        Objects.requireNonNull(origin, "origin");
+        String o = origin.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!o.equals("*") && !o.matches("[a-z][a-z0-9+.-]*://[^/?#\\s]+")) {
+          throw new IllegalArgumentException("origin is \"" + origin
+              + "\"; it must be scheme://host[:port] with no path, or *");
+        }
+        set.add(o);
+      }
+      if (set.isEmpty()) {
+        throw new IllegalArgumentException("allowedOrigins needs at least one origin");
+      }
+      this.allowedOrigins = set;
+      return this;
+    }
+
+    /**
+     * How long a client whose opening request carried no token has to send a {@code connect} message with
+     * one: 100 ms..60 s. Default 5 s. Then it is closed with {@link CloseCodes#UNAUTHORIZED}.
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = requireBetween(timeout, "connectTimeout", 100, 60_000);
+      return this;
+    }
+
+    /**
+     * How long a client told {@code token_expired} has to send {@code refresh}: 100 ms..10 min. Default
+     * 10 s. Then it is closed with {@link CloseCodes#TOKEN_EXPIRED}.
+     */
+    public Builder tokenExpiryGrace(Duration grace) {
+      this.tokenExpiryGrace = requireBetween(grace, "tokenExpiryGrace", 100, 600_000);
+      return this;
+    }
+
+    /**
+     * How many messages one connection may send: {@code burst} at once, {@code perSecond} on average. A
+     * message over the limit is dropped and answered {@code rate_limited}; a client that sends another
+     * {@code burst} messages while limited is closed with {@link CloseCodes#RATE_LIMITED}. Default 100/s
+     * with a burst of 1,000 (enough to resubscribe 1,000 channels at once after a reconnect).
+     */
+    public Builder inboundRateLimit(int perSecond, int burst) {
+      if (perSecond < 1 || perSecond > 10_000_000) {
+        throw new IllegalArgumentException("perSecond is " + perSecond + "; it must be 1..10000000");
+      }
+      if (burst < 1 || burst > 10_000_000) {
+        throw new IllegalArgumentException("burst is " + burst + "; it must be 1..10000000");
+      }
+      this.messagesPerSecond = perSecond;
+      this.messageBurst = burst;
+      return this;
+    }
+
+    /** The longest channel name a client may use: 1..255 characters. Default 255. */
+    public Builder maxChannelNameLength(int chars) {
+      if (chars < 1 || chars > 255) {
+        throw new IllegalArgumentException("maxChannelNameLength is " + chars + "; it must be 1..255");
+      }
+      this.maxChannelNameLength = chars;
+      return this;
+    }
+
+    private static Duration requireBetween(Duration d, String name, long minMillis, long maxMillis) {
+      Objects.requireNonNull(d, name);
+      if (d.toMillis() < minMillis || d.toMillis() > maxMillis) {
+        throw new IllegalArgumentException(name + " is " + d + "; it must be " + minMillis + " ms.."
+            + maxMillis + " ms");
+      }
+      return d;
     }
 
     /** A new, not yet started server with this configuration. */

@@ -184,6 +184,16 @@ final class Codec {
     });
   }
 
+  static String refreshed(long id, java.time.Instant expiresAt) {
+    return JsonObjects.write(w -> {
+      w.name("type").value("refreshed");
+      id(w, id);
+      if (expiresAt != null) {
+        w.name("expiresAt").value(expiresAt.toEpochMilli());
+      }
+    });
+  }
+
   static String pong(long id) {
     return JsonObjects.write(w -> {
       w.name("type").value("pong");

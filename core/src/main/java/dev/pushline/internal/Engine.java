@@ -2,6 +2,8 @@ package dev.pushline.internal;
 
 import dev.pushline.Channel;
 import dev.pushline.Subscriber;
+import dev.pushline.transport.Handshake;
+import dev.pushline.transport.HandshakeDecision;
 import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.OutboundMessage;
 import dev.pushline.transport.Transport;
@@ -41,9 +43,18 @@ public final class Engine implements TransportListener {
 
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** The listener of a connection refused after its upgrade: it is closing and says nothing more. */
+  private static final InboundListener REFUSED = new InboundListener() {
+    @Override
+    public void onText(String text) {}
+
+    @Override
+    public void onClosed(int code, String reason) {}
+  };
 
   final EngineConfig config;
   final Metrics metrics = new Metrics();
+  final Access access;
   private final Transport transport;
   private final ConcurrentHashMap<String, ChannelState> channels = new ConcurrentHashMap<>();
   private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
@@ -60,6 +71,7 @@ public final class Engine implements TransportListener {
   public Engine(EngineConfig config, Transport transport) {
     this.config = config;
     this.transport = transport;
+    this.access = new Access(config.security(), config.clock());
     this.callbackPool = new ThreadPoolExecutor(config.callbackThreads(), config.callbackThreads(),
         30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), callbackThreads);
     this.callbackPool.allowCoreThreadTimeOut(true);
@@ -133,6 +145,21 @@ public final class Engine implements TransportListener {
   }
 
   /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
+  /** Runs {@code task} on the engine's timer after {@code delayMillis}; nothing once the engine is closed. */
+  void runAfter(long delayMillis, Runnable task) {
+    try {
+      timer.schedule(() -> {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          log.error("scheduled engine task failed", e);
+        }
+      }, Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // The engine is closed: the transport closes every connection anyway.
+    }
+  }
+
   void runLater(Runnable task) {
     try {
       timer.execute(() -> {
@@ -148,9 +175,27 @@ public final class Engine implements TransportListener {
   }
 
   @Override
+  public HandshakeDecision onHandshake(Handshake handshake) {
+    return access.admit(handshake);
+  }
+
+  @Override
   public InboundListener onOpen(TransportConnection connection) {
     String id = idPrefix + "-" + nextSessionId.incrementAndGet();
-    Session session = new Session(this, connection, id, new SerialExecutor(callbackPool, "client " + id));
+    Access.Admission admission;
+    if (connection.context() instanceof Access.Admission a) {
+      admission = a;
+    } else {
+      // A transport (or a wrapper around one) that did not ask onHandshake: decide now, after the upgrade.
+      HandshakeDecision decision = access.admit(connection.handshake());
+      if (!decision.accepted()) {
+        connection.close(dev.pushline.CloseCodes.POLICY_VIOLATION, decision.reason());
+        return REFUSED;
+      }
+      admission = (Access.Admission) decision.context();
+    }
+    Session session = new Session(this, connection, id, new SerialExecutor(callbackPool, "client " + id),
+        admission);
     if (closed) {
       connection.close(dev.pushline.CloseCodes.GOING_AWAY, "server shutting down");
       return session;

@@ -17,12 +17,14 @@ public record EngineConfig(
     Map<String, ChannelOptions> namespaceOptions,
     Clock clock,
     java.time.Duration pingInterval,
-    long maxQueuedBytes) {
+    long maxQueuedBytes,
+    SecurityConfig security) {
 
   public EngineConfig {
     Objects.requireNonNull(connectionListener, "connectionListener");
     Objects.requireNonNull(channelOptions, "channelOptions");
     Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(security, "security");
     namespaceOptions = Map.copyOf(namespaceOptions);
   }
 

@@ -7,6 +7,9 @@ import dev.pushline.ChannelOptions;
 import dev.pushline.ClientConnection;
 import dev.pushline.CloseCodes;
 import dev.pushline.Publication;
+import dev.pushline.auth.ConnectDecision;
+import dev.pushline.auth.ConnectRequest;
+import dev.pushline.auth.Principal;
 import dev.pushline.internal.Codec.BadRequest;
 import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.OutboundMessage;
@@ -17,6 +20,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,20 +52,90 @@ final class Session implements ClientConnection, InboundListener, Target {
   /** KEEP_LATEST channels with a publication waiting for the queue to drain; each entry under its channel's lock. */
   private final ConcurrentHashMap<ChannelState, OutboundMessage> latest = new ConcurrentHashMap<>();
   private final AtomicLong skipped = new AtomicLong();
+  /** The opening request, kept to authenticate {@code connect} and {@code refresh} tokens against. */
+  private final ConnectRequest request;
+  /** Who the client is; null until it authenticated (then the host has not heard of this session yet). */
+  private volatile Principal principal;
+  /** Bumped whenever the principal changes: an expiry timer of an older principal does nothing. */
+  private final AtomicInteger credentials = new AtomicInteger();
+  /** Whether the host was told about this session (onOpen); only then is it told about its close. */
+  private boolean announced; // guarded by this
+  // Inbound rate limiting; touched only by onText, which the transport calls serially.
+  private final RateLimiter limiter;
+  private int refusedInRow;
+  private boolean rateClosed;
 
-  Session(Engine engine, TransportConnection connection, String id, SerialExecutor callbacks) {
+  Session(Engine engine, TransportConnection connection, String id, SerialExecutor callbacks,
+      Access.Admission admission) {
     this.engine = engine;
     this.connection = connection;
     this.id = id;
     this.callbacks = callbacks;
+    this.request = admission.request();
+    this.principal = admission.principal();
+    SecurityConfig security = engine.config.security();
+    this.limiter = new RateLimiter(security.messagesPerSecond(), security.messageBurst(), engine.config.clock());
   }
 
-  /** Sends the welcome and tells the host. */
+  /**
+   * Welcomes an authenticated client; gives one that came without credentials its connect timeout.
+   */
   void open() {
     log.debug("client {} connected from {}", id, remoteAddress());
+    if (principal != null) {
+      authenticated();
+      return;
+    }
+    long timeout = engine.config.security().connectTimeout().toMillis();
+    engine.runAfter(timeout, () -> {
+      if (principal == null && isOpen()) {
+        log.debug("client {}: no connect message within {} ms", id, timeout);
+        connection.close(CloseCodes.UNAUTHORIZED, "no connect message within " + timeout + " ms");
+      }
+    });
+  }
+
+  /** The client is who {@link #principal} says: welcome it, tell the host, watch its expiry. */
+  private void authenticated() {
     sendText(Codec.welcome(id, engine.config.maxMessageBytes(), engine.config.maxSubscriptionsPerConnection(),
         engine.config.pingInterval().toMillis()));
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      announced = true;
+    }
     callbacks.execute(() -> engine.config.connectionListener().onOpen(this));
+    watchExpiry(principal, credentials.get());
+  }
+
+  private void watchExpiry(Principal p, int generation) {
+    if (p.expiresAt() == null) {
+      return;
+    }
+    long delay = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
+    engine.runAfter(delay, () -> expiryDue(p, generation));
+  }
+
+  /** Runs on the timer when {@code p}'s credentials should have expired. */
+  private void expiryDue(Principal p, int generation) {
+    if (credentials.get() != generation || !isOpen()) {
+      return; // refreshed since, or gone
+    }
+    long left = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
+    if (left > 0) { // the timer ran early by the clock's account
+      engine.runAfter(left, () -> expiryDue(p, generation));
+      return;
+    }
+    long grace = engine.config.security().tokenExpiryGrace().toMillis();
+    log.debug("client {}: credentials of user {} expired; {} ms to refresh", id, p.userId(), grace);
+    sendText(Codec.error(-1, "token_expired",
+        "the token expired; send refresh with a new one within " + grace + " ms"));
+    engine.runAfter(grace, () -> {
+      if (credentials.get() == generation && isOpen()) {
+        connection.close(CloseCodes.TOKEN_EXPIRED, "token expired");
+      }
+    });
   }
 
   boolean belongsTo(Engine e) {
@@ -72,28 +146,58 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   @Override
   public void onText(String text) {
+    if (rateClosed) {
+      return;
+    }
     long requestId = -1;
     try {
       JsonObject request = Codec.parseObject(text);
       requestId = Codec.id(request);
+      if (!limiter.tryAcquire()) {
+        rateLimited(requestId);
+        return;
+      }
+      refusedInRow = 0;
       handle(requestId, request);
     } catch (BadRequest e) {
       log.debug("client {}: {} ({})", id, e.getMessage(), e.code);
       sendText(Codec.error(requestId, e.code, e.getMessage()));
+      if (e.code.equals("unauthorized") && principal == null) {
+        connection.close(CloseCodes.UNAUTHORIZED, e.getMessage());
+      }
     } catch (RuntimeException e) {
       log.warn("client {}: failed to handle a request", id, e);
       sendText(Codec.error(requestId, "internal", "the server failed to handle this request"));
     }
   }
 
+  /**
+   * The client sent more than its rate allows: this message is dropped and answered {@code rate_limited};
+   * a client that goes on for another burst's worth of messages is closed.
+   */
+  private void rateLimited(long requestId) {
+    SecurityConfig security = engine.config.security();
+    if (++refusedInRow > security.messageBurst()) {
+      rateClosed = true;
+      log.debug("client {}: still over {} messages/s after {} refusals; closing", id,
+          security.messagesPerSecond(), security.messageBurst());
+      connection.close(CloseCodes.RATE_LIMITED, "rate limit exceeded");
+      return;
+    }
+    sendText(Codec.error(requestId, "rate_limited", "more than " + security.messagesPerSecond()
+        + " messages/s; this one was dropped"));
+  }
+
   @Override
   public void onClosed(int code, String reason) {
     List<String> names;
+    boolean tellHost;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
+      tellHost = announced;
       names = List.copyOf(channels);
       channels.clear();
     }
@@ -102,24 +206,71 @@ final class Session implements ClientConnection, InboundListener, Target {
     }
     engine.removed(this);
     log.debug("client {} closed: {} {}", id, code, reason);
-    callbacks.execute(() -> engine.config.connectionListener().onClosed(this, code, reason));
+    if (tellHost) {
+      callbacks.execute(() -> engine.config.connectionListener().onClosed(this, code, reason));
+    }
   }
 
   private void handle(long requestId, JsonObject request) {
     String type = Codec.string(request, "type");
+    Principal p = principal;
+    if (p == null) {
+      if (!type.equals("connect")) {
+        throw new BadRequest("unauthorized", "send connect with a token first");
+      }
+      connect(requestId, request);
+      return;
+    }
     switch (type) {
-      case "subscribe" -> subscribe(requestId, channelOf(request), Codec.since(request),
-          Codec.historyCount(request));
+      case "subscribe" -> {
+        String name = channelOf(request);
+        if (!engine.access.maySubscribe(p, name)) {
+          throw new BadRequest("forbidden", "not allowed to subscribe to \"" + name + "\"");
+        }
+        subscribe(requestId, name, Codec.since(request), Codec.historyCount(request));
+      }
       case "unsubscribe" -> unsubscribe(requestId, channelOf(request));
-      case "publish" -> publish(requestId, request);
+      case "publish" -> publish(p, requestId, request);
       case "ping" -> sendText(Codec.pong(requestId));
+      case "refresh" -> refresh(p, requestId, request);
+      case "connect" -> throw new BadRequest("bad_request", "already connected");
       default -> throw new BadRequest("unknown_type", "unknown type \"" + Names.clip(type) + "\"");
     }
   }
 
-  private static String channelOf(JsonObject request) {
+  /** The first message of a client whose opening request carried no credentials. */
+  private void connect(long requestId, JsonObject message) {
+    ConnectDecision decision = engine.access.authenticate(request.withToken(Codec.string(message, "token")));
+    if (!decision.accepted()) {
+      throw new BadRequest("unauthorized", decision.reason());
+    }
+    principal = decision.principal();
+    log.debug("client {} authenticated as user {}", id, principal.userId());
+    authenticated();
+  }
+
+  /** New credentials for the same user, before (or soon after) the old ones expire. */
+  private void refresh(Principal current, long requestId, JsonObject message) {
+    ConnectDecision decision = engine.access.authenticate(request.withToken(Codec.string(message, "token")));
+    if (!decision.accepted()) {
+      throw new BadRequest("unauthorized", decision.reason());
+    }
+    Principal next = decision.principal();
+    if (!next.userId().equals(current.userId())) {
+      throw new BadRequest("unauthorized", "the token is for another user");
+    }
+    principal = next;
+    int generation = credentials.incrementAndGet();
+    sendText(Codec.refreshed(requestId, next.expiresAt()));
+    watchExpiry(next, generation);
+  }
+
+  private String channelOf(JsonObject request) {
     String name = Codec.string(request, "channel");
-    String problem = Names.channelProblem(name);
+    int max = engine.config.security().maxChannelNameLength();
+    String problem = name.length() > max
+        ? "channel name is " + name.length() + " chars; the limit is " + max
+        : Names.channelProblem(name);
     if (problem != null) {
       throw new BadRequest("invalid_channel", problem);
     }
@@ -159,11 +310,14 @@ final class Session implements ClientConnection, InboundListener, Target {
     log.debug("client {} unsubscribed from {}", id, name);
   }
 
-  private void publish(long requestId, JsonObject request) {
+  private void publish(Principal p, long requestId, JsonObject request) {
     if (!engine.config.clientPublish()) {
       throw new BadRequest("forbidden", "clients may not publish on this server");
     }
     String name = channelOf(request);
+    if (!engine.access.mayPublish(p, name)) {
+      throw new BadRequest("forbidden", "not allowed to publish to \"" + name + "\"");
+    }
     String event = Codec.string(request, "event");
     String problem = Names.eventProblem(event);
     if (problem != null) {
@@ -277,6 +431,11 @@ final class Session implements ClientConnection, InboundListener, Target {
   @Override
   public String id() {
     return id;
+  }
+
+  @Override
+  public Principal principal() {
+    return principal;
   }
 
   @Override
