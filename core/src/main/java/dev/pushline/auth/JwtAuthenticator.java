@@ -149,11 +149,11 @@ public final class JwtAuthenticator implements Authenticator {
     Set<String> channels;
     try {
       List<String> granted = claims.getStringListClaim("channels");
+      if (granted != null && granted.contains(null)) {
+        return ConnectDecision.reject("token channels must be a list of strings");
+      }
       channels = granted == null ? Set.of() : new HashSet<>(granted);
     } catch (ParseException e) {
-      return ConnectDecision.reject("token channels must be a list of strings");
-    }
-    if (channels.contains(null)) {
       return ConnectDecision.reject("token channels must be a list of strings");
     }
     Map<String, Object> all = new LinkedHashMap<>(claims.getClaims());

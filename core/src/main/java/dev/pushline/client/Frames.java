@@ -68,6 +68,11 @@ final class Frames {
     return JsonObjects.write(w -> w.name("type").value("unsubscribe").name("id").value(id).name("channel").value(channel));
   }
 
+  /** A {@code refresh} request carrying new credentials. */
+  static String refresh(long id, String token) {
+    return JsonObjects.write(w -> w.name("type").value("refresh").name("id").value(id).name("token").value(token));
+  }
+
   /** A {@code publish} request with id {@code id} and a body from {@link #publishBody}. */
   static String publish(long id, String body) {
     return PUBLISH_PREFIX + id + body;

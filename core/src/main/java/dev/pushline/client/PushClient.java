@@ -169,6 +169,8 @@ public final class PushClient implements AutoCloseable {
   private final Map<Long, Request<?>> pending = new HashMap<>(); // guarded by lock
   /** Requests made while not connected, in order. */
   private final ArrayDeque<Request<?>> waiting = new ArrayDeque<>(); // guarded by lock
+  /** Credentials for each connection attempt and each refresh, or null. */
+  private final java.util.function.Supplier<String> tokens;
 
   private PushClient(Builder b) {
     this.uri = b.uri;
@@ -178,6 +180,7 @@ public final class PushClient implements AutoCloseable {
     this.backoff = new Backoff(b.initialDelay, b.maxDelay, b.jitter, b.random);
     this.listener = b.listener;
     this.serverSubscriptionHandler = b.serverSubscriptionHandler;
+    this.tokens = b.tokens;
     this.timer = ClientThreads.timer();
   }
 
@@ -510,7 +513,12 @@ public final class PushClient implements AutoCloseable {
     callbacks.run("onConnecting", () -> listener.onConnecting(this, attempt));
     CompletableFuture<WebSocket> opened;
     try {
-      opened = httpClient.newWebSocketBuilder().connectTimeout(connectTimeout).buildAsync(uri, c);
+      WebSocket.Builder builder = httpClient.newWebSocketBuilder().connectTimeout(connectTimeout);
+      String token = tokens == null ? null : tokens.get();
+      if (token != null && !token.isEmpty()) {
+        builder.header("Authorization", "Bearer " + token);
+      }
+      opened = builder.buildAsync(uri, c);
     } catch (RuntimeException e) {
       opened = CompletableFuture.failedFuture(e);
     }
@@ -669,7 +677,7 @@ public final class PushClient implements AutoCloseable {
       case "welcome" -> onWelcome(c, frame);
       case "subscribed" -> onSubscribed(c, frame);
       case "unsubscribed" -> onUnsubscribed(c, frame);
-      case "published" -> onReply(c, frame);
+      case "published", "refreshed" -> onReply(c, frame);
       case "error" -> onError(c, frame);
       case "message" -> onMessage(c, frame);
       default -> log.debug("{}: ignoring a frame of unknown type \"{}\"", c, type);
@@ -907,11 +915,49 @@ public final class PushClient implements AutoCloseable {
     r.succeed(frame);
   }
 
+  /** The server says the credentials expired: send fresh ones before it closes the connection. */
+  private void refreshToken(Connection c) {
+    String token;
+    try {
+      token = tokens == null ? null : tokens.get();
+    } catch (RuntimeException e) {
+      log.warn("{}: the token supplier failed; the server will close the connection", c, e);
+      return;
+    }
+    if (token == null || token.isEmpty()) {
+      log.warn("{}: the token expired and there is no new one; the server will close the connection", c);
+      return;
+    }
+    Request<Void> request = new Request<>("refresh the token", "refreshed", null,
+        id -> Frames.refresh(id, token), reply -> null);
+    List<Runnable> after = new ArrayList<>(1);
+    synchronized (lock) {
+      if (c != current || state != State.CONNECTED) {
+        return; // a new connection sends a new token anyway
+      }
+      startTimeout(request);
+      send(c, request, after);
+    }
+    runAll(after);
+    c.flush();
+    request.future.whenComplete((ok, failure) -> {
+      if (failure != null) {
+        log.warn("{}: the server refused the refreshed token; it will close the connection", c, failure);
+      } else {
+        log.debug("{}: token refreshed", c);
+      }
+    });
+  }
+
   private void onError(Connection c, JsonObject frame) {
     long id = Frames.number(frame, "id");
     String code = Objects.requireNonNullElse(Frames.string(frame, "code"), "internal");
     String message = Objects.requireNonNullElse(Frames.string(frame, "message"), "");
     if (id < 0) {
+      if (code.equals("token_expired")) {
+        refreshToken(c);
+        return;
+      }
       log.warn("{}: the server reported an error about a request it could not identify: {} {}", c, code,
           message);
       return;
@@ -1340,8 +1386,20 @@ public final class PushClient implements AutoCloseable {
     private DoubleSupplier random = Backoff.DEFAULT_RANDOM;
     private Listener listener = new Listener() {};
     private SubscriptionHandler serverSubscriptionHandler;
+    private java.util.function.Supplier<String> tokens;
 
     private Builder() {}
+
+    /**
+     * Credentials for a server with an authenticator. {@code tokens} is asked before every connection
+     * attempt (the token goes in an {@code Authorization: Bearer} header) and again when the server says
+     * the token expired (it goes in a {@code refresh} message). It runs on the client's threads: return a
+     * cached token, don't block on a login. Default: none.
+     */
+    public Builder token(java.util.function.Supplier<String> tokens) {
+      this.tokens = Objects.requireNonNull(tokens, "tokens");
+      return this;
+    }
 
     /**
      * The server's WebSocket endpoint, for example {@code ws://localhost:8025/pushline}.
