@@ -26,7 +26,7 @@ import java.time.Duration;
  * History on with the defaults ({@link ChannelOptions#DEFAULT}) unless {@code -Dpushline.bench.history=off};
  * {@code maxQueuedBytes} 64 MiB so the closed-loop benchmark never meets the slow-consumer policy (the
  * counter is printed at exit to prove it); pings every 120 s, like the {@code jws-raw} peer's
- * connection-lost timeout. On exit (SIGTERM from the harness) it prints one {@code STATS} line.
+ * connection-lost timeout; the inbound rate limit off (the publisher is one client connection). On exit (SIGTERM from the harness) it prints one {@code STATS} line.
  */
 public final class PushlinePeer {
 
@@ -51,7 +51,9 @@ public final class PushlinePeer {
     RawProtocolTransport raw = null;
     switch (proto) {
       case "v1" -> {
-        builder.allowClientPublish();
+        // The load tool publishes as fast as it can from one connection: far past the default inbound
+        // rate limit (100 messages/s), which protects a server from its clients, not from its benchmark.
+        builder.allowClientPublish().inboundRateLimit(10_000_000, 10_000_000);
         label = "pushline";
       }
       case "raw" -> {

@@ -1,9 +1,11 @@
 package dev.pushline.examples.logtail;
 
 import dev.pushline.transport.Handshake;
+import dev.pushline.transport.HandshakeDecision;
 import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.OutboundMessage;
 import dev.pushline.transport.Transport;
+import dev.pushline.transport.TransportConnection;
 import dev.pushline.transport.TransportListener;
 import dev.pushline.transport.TransportSettings;
 import java.io.IOException;
@@ -36,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *       browser connected to (the handshake's {@code Host} header), i.e. the demo's own page opened by the
  *       machine's name or address.</li>
  *   <li>Anything else, {@code null} origins (sandboxed frames, {@code file:} pages) included: the
- *       connection is closed with {@value #ORIGIN_REFUSED}, a "do not reconnect" application code.</li>
+ *       handshake is refused with HTTP 403, before any WebSocket exists.</li>
  * </ul>
  * Ports are not compared: a page on another local port is already code running on this machine, and SSH
  * port forwarding changes the port the browser sees.
@@ -47,23 +49,9 @@ final class OriginCheckingTransport implements Transport {
 
   private static final Logger log = LoggerFactory.getLogger(OriginCheckingTransport.class);
 
-  /** The close code for a refused origin: in 4500..4999, so clients do not reconnect. */
-  static final int ORIGIN_REFUSED = 4503;
 
   private static final Pattern IPV4_LOOPBACK = Pattern.compile("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
 
-  /** Receives nothing: a refused connection gets no session. */
-  private static final InboundListener REFUSED = new InboundListener() {
-    @Override
-    public void onText(String text) {
-      // The connection is being closed; what it still sends is dropped on purpose.
-    }
-
-    @Override
-    public void onClosed(int code, String reason) {
-      // Nothing to clean up: the engine never saw this connection.
-    }
-  };
 
   private final Transport delegate;
   private final boolean loopbackOnly;
@@ -81,15 +69,21 @@ final class OriginCheckingTransport implements Transport {
   @Override
   public InetSocketAddress start(TransportSettings settings, TransportListener listener) throws IOException {
     Objects.requireNonNull(listener, "listener");
-    return delegate.start(settings, connection -> {
-      Handshake handshake = connection.handshake();
-      if (allows(handshake)) {
+    return delegate.start(settings, new TransportListener() {
+      @Override
+      public HandshakeDecision onHandshake(Handshake handshake) {
+        if (!allows(handshake)) {
+          log.debug("refusing a WebSocket from {}: origin {} is not allowed", handshake.remoteAddress(),
+              handshake.header("origin"));
+          return HandshakeDecision.reject(403, "origin not allowed");
+        }
+        return listener.onHandshake(handshake);
+      }
+
+      @Override
+      public InboundListener onOpen(TransportConnection connection) {
         return listener.onOpen(connection);
       }
-      log.debug("closing a WebSocket from {}: origin {} is not allowed", handshake.remoteAddress(),
-          handshake.header("origin"));
-      connection.close(ORIGIN_REFUSED, "origin not allowed");
-      return REFUSED;
     });
   }
 
