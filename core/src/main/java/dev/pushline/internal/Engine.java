@@ -1,6 +1,8 @@
 package dev.pushline.internal;
 
 import dev.pushline.Channel;
+import dev.pushline.ClientConnection;
+import dev.pushline.ServerStats;
 import dev.pushline.Subscriber;
 import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.OutboundMessage;
@@ -46,7 +48,8 @@ public final class Engine implements TransportListener {
   final Metrics metrics = new Metrics();
   private final Transport transport;
   private final ConcurrentHashMap<String, ChannelState> channels = new ConcurrentHashMap<>();
-  private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+  /** Open sessions by id. */
+  private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
   private final ThreadPoolExecutor callbackPool;
   private final Named callbackThreads = new Named("pushline-callback-");
   private final Named timerThreads = new Named("pushline-timer-");
@@ -126,11 +129,46 @@ public final class Engine implements TransportListener {
     return sessions.size();
   }
 
-  public dev.pushline.ServerStats stats() {
-    return new dev.pushline.ServerStats(sessions.size(), channels.size(),
-        metrics.slowConsumerDisconnects.sum(), metrics.skipped.sum(),
-        metrics.resumesRecovered.sum(), metrics.resumesNotRecovered.sum());
+  /** The open connection with id {@code id}, or null. */
+  public ClientConnection connection(String id) {
+    return sessions.get(id);
   }
+
+  /**
+   * A snapshot of the counters. Costs O(connections) for the queue sizes, plus one read of each counter;
+   * the counters are read one after the other, not atomically together.
+   */
+  public ServerStats stats() {
+    long queued = 0;
+    long largest = 0;
+    for (Session session : sessions.values()) {
+      long q = session.queuedBytes();
+      queued += q;
+      largest = Math.max(largest, q);
+    }
+    long host = metrics.hostPublications.sum();
+    long client = metrics.clientPublications.sum();
+    return new ServerStats(
+        sessions.size(),
+        metrics.connectionsOpened.sum(),
+        channels.size(),
+        (int) metrics.remoteSubscriptions.sum(),
+        (int) metrics.inProcessSubscriptions.sum(),
+        host + client,
+        client,
+        metrics.deliveries.sum(),
+        metrics.bytesOut.sum(),
+        metrics.bytesIn.sum(),
+        metrics.errors(),
+        metrics.closes(),
+        metrics.slowConsumerDisconnects.sum(),
+        metrics.skipped.sum(),
+        metrics.resumesRecovered.sum(),
+        metrics.resumesNotRecovered.sum(),
+        queued,
+        largest);
+  }
+
 
   /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
   void runLater(Runnable task) {
@@ -155,7 +193,8 @@ public final class Engine implements TransportListener {
       connection.close(dev.pushline.CloseCodes.GOING_AWAY, "server shutting down");
       return session;
     }
-    sessions.add(session);
+    sessions.put(id, session);
+    metrics.connectionsOpened.increment();
     session.open();
     return session;
   }
@@ -175,7 +214,7 @@ public final class Engine implements TransportListener {
   }
 
   void removed(Session session) {
-    sessions.remove(session);
+    sessions.remove(session.id(), session);
   }
 
   /**

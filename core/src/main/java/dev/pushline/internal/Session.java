@@ -72,6 +72,7 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   @Override
   public void onText(String text) {
+    engine.metrics.bytesIn.add(Metrics.utf8Length(text));
     long requestId = -1;
     try {
       JsonObject request = Codec.parseObject(text);
@@ -79,9 +80,11 @@ final class Session implements ClientConnection, InboundListener, Target {
       handle(requestId, request);
     } catch (BadRequest e) {
       log.debug("client {}: {} ({})", id, e.getMessage(), e.code);
+      engine.metrics.error(e.code);
       sendText(Codec.error(requestId, e.code, e.getMessage()));
     } catch (RuntimeException e) {
       log.warn("client {}: failed to handle a request", id, e);
+      engine.metrics.error("internal");
       sendText(Codec.error(requestId, "internal", "the server failed to handle this request"));
     }
   }
@@ -101,6 +104,7 @@ final class Session implements ClientConnection, InboundListener, Target {
       engine.removeTarget(name, this, null);
     }
     engine.removed(this);
+    engine.metrics.closed(code);
     log.debug("client {} closed: {} {}", id, code, reason);
     callbacks.execute(() -> engine.config.connectionListener().onClosed(this, code, reason));
   }
@@ -172,6 +176,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     JsonElement data = request.has("data") ? request.get("data") : JsonNull.INSTANCE;
     ChannelState channel = engine.channelForPublish(name);
     long offset = channel.publishJson(event, data);
+    engine.metrics.clientPublications.increment();
     engine.disposeIfEmpty(name);
     sendText(Codec.published(requestId, name, offset, channel.epoch()));
   }
@@ -202,9 +207,9 @@ final class Session implements ClientConnection, InboundListener, Target {
    * applies. Called under {@code channel}'s lock.
    */
   @Override
-  public void deliver(ChannelState channel, OutboundMessage frame, Publication publication) {
+  public boolean deliver(ChannelState channel, OutboundMessage frame, Publication publication) {
     if (overflowed) {
-      return;
+      return false;
     }
     long limit = engine.config.maxQueuedBytes();
     if (channel.options().slowConsumerPolicy() == ChannelOptions.SlowConsumerPolicy.KEEP_LATEST) {
@@ -215,16 +220,23 @@ final class Session implements ClientConnection, InboundListener, Target {
           engine.metrics.skipped.increment();
         }
         connection.notifyWhenDrained(limit / 2);
-        return;
+        return false;
       }
-      connection.send(frame);
-      return;
+      return sent(frame);
     }
     if (connection.queuedBytes() + frame.sizeBytes() > limit) {
       overflow();
-      return;
+      return false;
     }
-    connection.send(frame);
+    return sent(frame);
+  }
+
+  /**
+   * Queues {@code frame}. The caller counts it: the fan-out loop once per publication (see
+   * {@link Metrics}), the others as they send.
+   */
+  private boolean sent(OutboundMessage frame) {
+    return connection.send(frame);
   }
 
   /** The queue drained to half: send what KEEP_LATEST channels held back, each under its channel's lock. */
@@ -233,8 +245,8 @@ final class Session implements ClientConnection, InboundListener, Target {
     for (ChannelState channel : latest.keySet()) {
       channel.locked(() -> {
         OutboundMessage frame = latest.remove(channel);
-        if (frame != null && !overflowed) {
-          connection.send(frame);
+        if (frame != null && !overflowed && sent(frame)) {
+          engine.metrics.delivered(1, frame.sizeBytes());
         }
       });
     }
@@ -339,7 +351,11 @@ final class Session implements ClientConnection, InboundListener, Target {
       overflow();
       return false;
     }
-    return connection.send(frame);
+    if (!sent(frame)) {
+      return false;
+    }
+    engine.metrics.bytesOut.add(frame.sizeBytes());
+    return true;
   }
 
   @Override
