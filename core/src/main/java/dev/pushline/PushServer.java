@@ -137,7 +137,7 @@ public final class PushServer implements AutoCloseable {
 
   /**
    * The open connection whose id is {@code id} (the id the client got in its {@code welcome}), for example
-   * to look at the queue of the client a user reports trouble with.
+   * to switch on {@link ClientConnection#traceProtocol} for the client a user reports trouble with.
    *
    * @return empty when no open connection has that id
    */

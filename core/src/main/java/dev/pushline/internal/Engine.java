@@ -59,6 +59,8 @@ public final class Engine implements TransportListener {
   private final AtomicLong nextSessionId = new AtomicLong();
   private volatile boolean running;
   private volatile boolean closed;
+  /** Read only for connections being traced. */
+  private volatile ProtocolTrace protocolTrace = ProtocolTrace.LOG;
 
   public Engine(EngineConfig config, Transport transport) {
     this.config = config;
@@ -169,6 +171,14 @@ public final class Engine implements TransportListener {
         largest);
   }
 
+  ProtocolTrace protocolTrace() {
+    return protocolTrace;
+  }
+
+  /** Sends traced connections' messages to {@code trace} instead of the log; for tests. */
+  public void protocolTrace(ProtocolTrace trace) {
+    this.protocolTrace = java.util.Objects.requireNonNull(trace, "trace");
+  }
 
   /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
   void runLater(Runnable task) {

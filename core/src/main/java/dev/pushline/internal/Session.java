@@ -48,6 +48,11 @@ final class Session implements ClientConnection, InboundListener, Target {
   /** KEEP_LATEST channels with a publication waiting for the queue to drain; each entry under its channel's lock. */
   private final ConcurrentHashMap<ChannelState, OutboundMessage> latest = new ConcurrentHashMap<>();
   private final AtomicLong skipped = new AtomicLong();
+  /**
+   * Whether this connection's protocol messages are logged. Read once per message sent or received: when
+   * off, tracing costs that one volatile read.
+   */
+  private volatile boolean traced;
 
   Session(Engine engine, TransportConnection connection, String id, SerialExecutor callbacks) {
     this.engine = engine;
@@ -73,6 +78,9 @@ final class Session implements ClientConnection, InboundListener, Target {
   @Override
   public void onText(String text) {
     engine.metrics.bytesIn.add(Metrics.utf8Length(text));
+    if (traced) {
+      trace("in", text);
+    }
     long requestId = -1;
     try {
       JsonObject request = Codec.parseObject(text);
@@ -232,11 +240,17 @@ final class Session implements ClientConnection, InboundListener, Target {
   }
 
   /**
-   * Queues {@code frame}. The caller counts it: the fan-out loop once per publication (see
-   * {@link Metrics}), the others as they send.
+   * Queues {@code frame} and traces it if asked. The caller counts it: the fan-out loop once per
+   * publication (see {@link Metrics}), the others as they send.
    */
   private boolean sent(OutboundMessage frame) {
-    return connection.send(frame);
+    if (!connection.send(frame)) {
+      return false;
+    }
+    if (traced) {
+      trace("out", frame.text());
+    }
+    return true;
   }
 
   /** The queue drained to half: send what KEEP_LATEST channels held back, each under its channel's lock. */
@@ -356,6 +370,24 @@ final class Session implements ClientConnection, InboundListener, Target {
     }
     engine.metrics.bytesOut.add(frame.sizeBytes());
     return true;
+  }
+
+  @Override
+  public synchronized void traceProtocol(boolean on) {
+    if (traced != on) {
+      traced = on;
+      ProtocolTrace sink = engine.protocolTrace();
+      callbacks.execute(() -> sink.switched(id, on));
+    }
+  }
+
+  /**
+   * Hands one message to the engine's trace sink on this connection's callback executor: in order, and
+   * never on the caller's thread, which may hold a channel lock (the sink does I/O).
+   */
+  private void trace(String direction, String text) {
+    ProtocolTrace sink = engine.protocolTrace();
+    callbacks.execute(() -> sink.message(id, direction, text));
   }
 
   @Override
