@@ -9,6 +9,9 @@ import java.util.Objects;
  * one after the other, not atomically together, so two related values may be a few events apart while the
  * server is busy.
  *
+ * <p>The optional module {@code pushline-micrometer} ({@code dev.pushline.micrometer.PushlineMetrics})
+ * publishes these to Micrometer.
+ *
  * @param connections remote clients connected now
  * @param connectionsOpened remote clients that connected (were sent a {@code welcome}) since the start
  * @param channels channels the server holds now (with subscribers, history, or obtained by the host)
