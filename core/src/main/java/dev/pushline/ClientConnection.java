@@ -37,6 +37,18 @@ public interface ClientConnection extends Subscriber {
    */
   long skippedPublications();
 
+  /**
+   * Switches logging of this connection's protocol messages on or off, at any time: while on, each
+   * message the client sends and each message queued to it (replies, publications, {@code message}s) is
+   * logged at INFO on the logger {@code dev.pushline.protocol}, with this connection's id and
+   * {@code in} or {@code out}, the text cut to 2,000 characters. Lines are written on Pushline's callback
+   * threads, in order. Off by default; when off it costs one volatile read per message.
+   *
+   * <p>The log then holds what clients send and receive: switch it on for one connection while debugging,
+   * and set the logger {@code dev.pushline.protocol} to OFF where payloads must never reach the log.
+   */
+  void traceProtocol(boolean on);
+
   /** Whether the connection is still open. */
   boolean isOpen();
 

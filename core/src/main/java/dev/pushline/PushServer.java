@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,7 +127,11 @@ public final class PushServer implements AutoCloseable {
     return engine;
   }
 
-  /** A snapshot of the server's counters. */
+  /**
+   * A snapshot of the server's counters: connections, subscriptions, publications, deliveries, bytes,
+   * errors by code, queue sizes and more (see {@link ServerStats}). Cheap enough to call on every metrics
+   * scrape: it reads each counter once and each connection's queue size once.
+   */
   public ServerStats stats() {
     return engine.stats();
   }
@@ -134,6 +139,17 @@ public final class PushServer implements AutoCloseable {
   /** Remote clients connected right now. */
   public int connectionCount() {
     return engine.connectionCount();
+  }
+
+  /**
+   * The open connection whose id is {@code id} (the id the client got in its {@code welcome}), for example
+   * to switch on {@link ClientConnection#traceProtocol} for the client a user reports trouble with.
+   *
+   * @return empty when no open connection has that id
+   */
+  public Optional<ClientConnection> connection(String id) {
+    Objects.requireNonNull(id, "id");
+    return Optional.ofNullable(engine.connection(id));
   }
 
   /**

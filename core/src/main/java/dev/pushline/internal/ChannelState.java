@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -89,18 +90,23 @@ final class ChannelState implements Channel {
     Names.requireEvent(event);
     JsonElement json = Codec.toJson(data);
     engine.requireRunning();
-    return publishJson(event, json);
+    long offset = publishJson(event, json);
+    engine.metrics.hostPublications.increment();
+    return offset;
   }
 
   /** Publishes already validated input. */
   long publishJson(String event, JsonElement data) {
+    int queued = 0;
+    OutboundMessage frame;
+    long next;
     lock.lock();
     try {
       // Checked under the lock: Engine.stop() passes every channel's lock after clearing the flag, so no
       // publication is queued after the transport starts closing connections.
       engine.requireRunning();
-      long next = offset + 1;
-      OutboundMessage frame = engine.prepare(Codec.publication(name, next, event, data));
+      next = offset + 1;
+      frame = engine.prepare(Codec.publication(name, next, event, data));
       offset = next;
       long now = engine.nowMillis();
       lastActiveMillis = now;
@@ -109,13 +115,18 @@ final class ChannelState implements Channel {
         history.addLast(new HistoryEntry(next, now, frame, publication));
         evictHistory();
       }
+      // The hot loop: one iteration per recipient. It counts in a local and adds to the shared counters
+      // once per publication, after the lock is released (see Metrics).
       for (Target target : targets) {
-        target.deliver(this, frame, publication);
+        if (target.deliver(this, frame, publication)) {
+          queued++;
+        }
       }
-      return next;
     } finally {
       lock.unlock();
     }
+    engine.metrics.delivered(queued, frame.sizeBytes());
+    return next;
   }
 
   @Override
@@ -163,6 +174,8 @@ final class ChannelState implements Channel {
    * @return false if the target's subscriber was subscribed already
    */
   boolean add(Target target, Since since, int last, Reply reply) {
+    int replayed = 0;
+    long replayedBytes = 0;
     lock.lock();
     try {
       if (indexOf(target.subscriber()) >= 0) {
@@ -185,16 +198,29 @@ final class ChannelState implements Channel {
       }
       while (replay != null && replay.hasNext()) {
         HistoryEntry e = replay.next();
-        target.deliver(this, e.frame(), e.publication());
+        if (target.deliver(this, e.frame(), e.publication())) {
+          replayed++;
+          replayedBytes += e.frame().sizeBytes();
+        }
       }
       Target[] current = targets;
       Target[] next = Arrays.copyOf(current, current.length + 1);
       next[current.length] = target;
       targets = next;
-      return true;
     } finally {
       lock.unlock();
     }
+    subscriptionsOf(target).increment();
+    if (replayed > 0) {
+      engine.metrics.deliveries.add(replayed);
+      engine.metrics.bytesOut.add(replayedBytes);
+    }
+    return true;
+  }
+
+  /** The counter of subscriptions that {@code target} counts in. */
+  private LongAdder subscriptionsOf(Target target) {
+    return target instanceof Session ? engine.metrics.remoteSubscriptions : engine.metrics.inProcessSubscriptions;
   }
 
   /** Whether every publication after {@code since} can still be sent: same epoch and still in history. */
@@ -256,6 +282,7 @@ final class ChannelState implements Channel {
         return false;
       }
       Target[] current = targets;
+      subscriptionsOf(current[i]).decrement();
       Target[] next = new Target[current.length - 1];
       System.arraycopy(current, 0, next, 0, i);
       System.arraycopy(current, i + 1, next, i, current.length - i - 1);

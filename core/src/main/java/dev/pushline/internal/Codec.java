@@ -14,6 +14,7 @@ import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
 import java.io.StringReader;
+import java.util.List;
 
 /**
  * Protocol v1's JSON: parses requests strictly and writes server frames. The only engine class that
@@ -25,6 +26,22 @@ final class Codec {
 
   /** Largest {@code id} a client may use: 2^53, the largest integer JavaScript numbers hold exactly. */
   static final long MAX_ID = 1L << 53;
+
+  /**
+   * Every {@code error} code of protocol v1, in the order of the table in {@code protocol.md}. The metrics
+   * count each from zero; a test checks this list against the document.
+   */
+  static final List<String> ERROR_CODES = List.of("bad_request", "unknown_type",
+      "invalid_channel", "already_subscribed", "not_subscribed", "limit_exceeded", "forbidden",
+      "unauthorized", "token_expired", "rate_limited", "internal");
+
+  private static final java.util.regex.Pattern TOKEN_FIELD =
+      java.util.regex.Pattern.compile("(\"token\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*\"");
+
+  /** {@code text} with the value of any {@code "token"} field replaced, for logs. */
+  static String redactToken(String text) {
+    return text.contains("\"token\"") ? TOKEN_FIELD.matcher(text).replaceAll("$1(redacted)\"") : text;
+  }
 
   private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
 

@@ -1,6 +1,8 @@
 package dev.pushline.internal;
 
 import dev.pushline.Channel;
+import dev.pushline.ClientConnection;
+import dev.pushline.ServerStats;
 import dev.pushline.Subscriber;
 import dev.pushline.transport.Handshake;
 import dev.pushline.transport.HandshakeDecision;
@@ -57,7 +59,8 @@ public final class Engine implements TransportListener {
   final Access access;
   private final Transport transport;
   private final ConcurrentHashMap<String, ChannelState> channels = new ConcurrentHashMap<>();
-  private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+  /** Open sessions by id. */
+  private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
   private final ThreadPoolExecutor callbackPool;
   private final Named callbackThreads = new Named("pushline-callback-");
   private final Named timerThreads = new Named("pushline-timer-");
@@ -67,6 +70,8 @@ public final class Engine implements TransportListener {
   private final AtomicLong nextSessionId = new AtomicLong();
   private volatile boolean running;
   private volatile boolean closed;
+  /** Read only for connections being traced. */
+  private volatile ProtocolTrace protocolTrace = ProtocolTrace.LOG;
 
   public Engine(EngineConfig config, Transport transport) {
     this.config = config;
@@ -138,10 +143,53 @@ public final class Engine implements TransportListener {
     return sessions.size();
   }
 
-  public dev.pushline.ServerStats stats() {
-    return new dev.pushline.ServerStats(sessions.size(), channels.size(),
-        metrics.slowConsumerDisconnects.sum(), metrics.skipped.sum(),
-        metrics.resumesRecovered.sum(), metrics.resumesNotRecovered.sum());
+  /** The open connection with id {@code id}, or null. */
+  public ClientConnection connection(String id) {
+    return sessions.get(id);
+  }
+
+  /**
+   * A snapshot of the counters. Costs O(connections) for the queue sizes, plus one read of each counter;
+   * the counters are read one after the other, not atomically together.
+   */
+  public ServerStats stats() {
+    long queued = 0;
+    long largest = 0;
+    for (Session session : sessions.values()) {
+      long q = session.queuedBytes();
+      queued += q;
+      largest = Math.max(largest, q);
+    }
+    long host = metrics.hostPublications.sum();
+    long client = metrics.clientPublications.sum();
+    return new ServerStats(
+        sessions.size(),
+        metrics.connectionsOpened.sum(),
+        channels.size(),
+        (int) metrics.remoteSubscriptions.sum(),
+        (int) metrics.inProcessSubscriptions.sum(),
+        host + client,
+        client,
+        metrics.deliveries.sum(),
+        metrics.bytesOut.sum(),
+        metrics.bytesIn.sum(),
+        metrics.errors(),
+        metrics.closes(),
+        metrics.slowConsumerDisconnects.sum(),
+        metrics.skipped.sum(),
+        metrics.resumesRecovered.sum(),
+        metrics.resumesNotRecovered.sum(),
+        queued,
+        largest);
+  }
+
+  ProtocolTrace protocolTrace() {
+    return protocolTrace;
+  }
+
+  /** Sends traced connections' messages to {@code trace} instead of the log; for tests. */
+  public void protocolTrace(ProtocolTrace trace) {
+    this.protocolTrace = java.util.Objects.requireNonNull(trace, "trace");
   }
 
   /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
@@ -200,7 +248,8 @@ public final class Engine implements TransportListener {
       connection.close(dev.pushline.CloseCodes.GOING_AWAY, "server shutting down");
       return session;
     }
-    sessions.add(session);
+    sessions.put(id, session);
+    metrics.connectionsOpened.increment();
     session.open();
     return session;
   }
@@ -220,7 +269,7 @@ public final class Engine implements TransportListener {
   }
 
   void removed(Session session) {
-    sessions.remove(session);
+    sessions.remove(session.id(), session);
   }
 
   /**

@@ -21,7 +21,8 @@ final class LocalTarget implements Target {
   }
 
   @Override
-  public void deliver(ChannelState channel, OutboundMessage frame, Publication publication) {
+  public boolean deliver(ChannelState channel, OutboundMessage frame, Publication publication) {
     executor.execute(() -> subscriber.onPublication(publication));
+    return false; // not a remote delivery
   }
 }

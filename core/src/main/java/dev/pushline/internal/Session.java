@@ -64,6 +64,11 @@ final class Session implements ClientConnection, InboundListener, Target {
   private final RateLimiter limiter;
   private int refusedInRow;
   private boolean rateClosed;
+  /**
+   * Whether this connection's protocol messages are logged. Read once per message sent or received: when
+   * off, tracing costs that one volatile read.
+   */
+  private volatile boolean traced;
 
   Session(Engine engine, TransportConnection connection, String id, SerialExecutor callbacks,
       Access.Admission admission) {
@@ -129,6 +134,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     }
     long grace = engine.config.security().tokenExpiryGrace().toMillis();
     log.debug("client {}: credentials of user {} expired; {} ms to refresh", id, p.userId(), grace);
+    engine.metrics.error("token_expired");
     sendText(Codec.error(-1, "token_expired",
         "the token expired; send refresh with a new one within " + grace + " ms"));
     engine.runAfter(grace, () -> {
@@ -149,6 +155,10 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (rateClosed) {
       return;
     }
+    engine.metrics.bytesIn.add(Metrics.utf8Length(text));
+    if (traced) {
+      trace("in", Codec.redactToken(text));
+    }
     long requestId = -1;
     try {
       JsonObject request = Codec.parseObject(text);
@@ -161,12 +171,14 @@ final class Session implements ClientConnection, InboundListener, Target {
       handle(requestId, request);
     } catch (BadRequest e) {
       log.debug("client {}: {} ({})", id, e.getMessage(), e.code);
+      engine.metrics.error(e.code);
       sendText(Codec.error(requestId, e.code, e.getMessage()));
       if (e.code.equals("unauthorized") && principal == null) {
         connection.close(CloseCodes.UNAUTHORIZED, e.getMessage());
       }
     } catch (RuntimeException e) {
       log.warn("client {}: failed to handle a request", id, e);
+      engine.metrics.error("internal");
       sendText(Codec.error(requestId, "internal", "the server failed to handle this request"));
     }
   }
@@ -184,6 +196,7 @@ final class Session implements ClientConnection, InboundListener, Target {
       connection.close(CloseCodes.RATE_LIMITED, "rate limit exceeded");
       return;
     }
+    engine.metrics.error("rate_limited");
     sendText(Codec.error(requestId, "rate_limited", "more than " + security.messagesPerSecond()
         + " messages/s; this one was dropped"));
   }
@@ -205,6 +218,7 @@ final class Session implements ClientConnection, InboundListener, Target {
       engine.removeTarget(name, this, null);
     }
     engine.removed(this);
+    engine.metrics.closed(code);
     log.debug("client {} closed: {} {}", id, code, reason);
     if (tellHost) {
       callbacks.execute(() -> engine.config.connectionListener().onClosed(this, code, reason));
@@ -326,6 +340,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     JsonElement data = request.has("data") ? request.get("data") : JsonNull.INSTANCE;
     ChannelState channel = engine.channelForPublish(name);
     long offset = channel.publishJson(event, data);
+    engine.metrics.clientPublications.increment();
     engine.disposeIfEmpty(name);
     sendText(Codec.published(requestId, name, offset, channel.epoch()));
   }
@@ -356,9 +371,9 @@ final class Session implements ClientConnection, InboundListener, Target {
    * applies. Called under {@code channel}'s lock.
    */
   @Override
-  public void deliver(ChannelState channel, OutboundMessage frame, Publication publication) {
+  public boolean deliver(ChannelState channel, OutboundMessage frame, Publication publication) {
     if (overflowed) {
-      return;
+      return false;
     }
     long limit = engine.config.maxQueuedBytes();
     if (channel.options().slowConsumerPolicy() == ChannelOptions.SlowConsumerPolicy.KEEP_LATEST) {
@@ -369,16 +384,29 @@ final class Session implements ClientConnection, InboundListener, Target {
           engine.metrics.skipped.increment();
         }
         connection.notifyWhenDrained(limit / 2);
-        return;
+        return false;
       }
-      connection.send(frame);
-      return;
+      return sent(frame);
     }
     if (connection.queuedBytes() + frame.sizeBytes() > limit) {
       overflow();
-      return;
+      return false;
     }
-    connection.send(frame);
+    return sent(frame);
+  }
+
+  /**
+   * Queues {@code frame} and traces it if asked. The caller counts it: the fan-out loop once per
+   * publication (see {@link Metrics}), the others as they send.
+   */
+  private boolean sent(OutboundMessage frame) {
+    if (!connection.send(frame)) {
+      return false;
+    }
+    if (traced) {
+      trace("out", frame.text());
+    }
+    return true;
   }
 
   /** The queue drained to half: send what KEEP_LATEST channels held back, each under its channel's lock. */
@@ -387,8 +415,8 @@ final class Session implements ClientConnection, InboundListener, Target {
     for (ChannelState channel : latest.keySet()) {
       channel.locked(() -> {
         OutboundMessage frame = latest.remove(channel);
-        if (frame != null && !overflowed) {
-          connection.send(frame);
+        if (frame != null && !overflowed && sent(frame)) {
+          engine.metrics.delivered(1, frame.sizeBytes());
         }
       });
     }
@@ -498,7 +526,29 @@ final class Session implements ClientConnection, InboundListener, Target {
       overflow();
       return false;
     }
-    return connection.send(frame);
+    if (!sent(frame)) {
+      return false;
+    }
+    engine.metrics.bytesOut.add(frame.sizeBytes());
+    return true;
+  }
+
+  @Override
+  public synchronized void traceProtocol(boolean on) {
+    if (traced != on) {
+      traced = on;
+      ProtocolTrace sink = engine.protocolTrace();
+      callbacks.execute(() -> sink.switched(id, on));
+    }
+  }
+
+  /**
+   * Hands one message to the engine's trace sink on this connection's callback executor: in order, and
+   * never on the caller's thread, which may hold a channel lock (the sink does I/O).
+   */
+  private void trace(String direction, String text) {
+    ProtocolTrace sink = engine.protocolTrace();
+    callbacks.execute(() -> sink.message(id, direction, text));
   }
 
   @Override

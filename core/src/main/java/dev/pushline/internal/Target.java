@@ -16,6 +16,7 @@ interface Target {
    * @param channel the channel publishing, whose lock the caller holds
    * @param frame the publication, framed once for every remote recipient
    * @param publication the same publication as a value, for in-process recipients
+   * @return true if {@code frame} was queued to a remote connection (what the metrics count as a delivery)
    */
-  void deliver(ChannelState channel, OutboundMessage frame, Publication publication);
+  boolean deliver(ChannelState channel, OutboundMessage frame, Publication publication);
 }
