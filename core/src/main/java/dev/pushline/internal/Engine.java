@@ -64,8 +64,7 @@ public final class Engine implements TransportListener {
   private final ThreadPoolExecutor callbackPool;
   private final Named callbackThreads = new Named("pushline-callback-");
   private final Named timerThreads = new Named("pushline-timer-");
-  private final java.util.concurrent.ScheduledExecutorService timer =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(timerThreads);
+  private final java.util.concurrent.ScheduledThreadPoolExecutor timer = newTimer(timerThreads);
   private final String idPrefix = randomHex(8);
   private final AtomicLong nextSessionId = new AtomicLong();
   private volatile boolean running;
@@ -192,11 +191,22 @@ public final class Engine implements TransportListener {
     this.protocolTrace = java.util.Objects.requireNonNull(trace, "trace");
   }
 
-  /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
-  /** Runs {@code task} on the engine's timer after {@code delayMillis}; nothing once the engine is closed. */
-  void runAfter(long delayMillis, Runnable task) {
+  private static java.util.concurrent.ScheduledThreadPoolExecutor newTimer(ThreadFactory threads) {
+    java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, threads);
+    // Connections cancel their credential timers when they close: drop those at once rather than hold
+    // the closed session until the task's time (a token's lifetime) comes.
+    t.setRemoveOnCancelPolicy(true);
+    return t;
+  }
+
+  /**
+   * Runs {@code task} on the engine's timer after {@code delayMillis}, outside every lock the caller holds.
+   *
+   * @return the task, to cancel; null when the engine is closed (the task will never run)
+   */
+  java.util.concurrent.Future<?> runAfter(long delayMillis, Runnable task) {
     try {
-      timer.schedule(() -> {
+      return timer.schedule(() -> {
         try {
           task.run();
         } catch (RuntimeException e) {
@@ -204,10 +214,11 @@ public final class Engine implements TransportListener {
         }
       }, Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // The engine is closed: the transport closes every connection anyway.
+      return null; // the engine is closed: the transport closes every connection anyway
     }
   }
 
+  /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
   void runLater(Runnable task) {
     try {
       timer.execute(() -> {

@@ -58,6 +58,8 @@ final class Session implements ClientConnection, InboundListener, Target {
   private volatile Principal principal;
   /** Bumped whenever the principal changes: an expiry timer of an older principal does nothing. */
   private final AtomicInteger credentials = new AtomicInteger();
+  /** The pending connect-timeout, expiry or grace task, cancelled on close. */
+  private volatile java.util.concurrent.Future<?> credentialTimer;
   /** Whether the host was told about this session (onOpen); only then is it told about its close. */
   private boolean announced; // guarded by this
   // Inbound rate limiting; touched only by onText, which the transport calls serially.
@@ -92,7 +94,7 @@ final class Session implements ClientConnection, InboundListener, Target {
       return;
     }
     long timeout = engine.config.security().connectTimeout().toMillis();
-    engine.runAfter(timeout, () -> {
+    schedule(timeout, () -> {
       if (principal == null && isOpen()) {
         log.debug("client {}: no connect message within {} ms", id, timeout);
         connection.close(CloseCodes.UNAUTHORIZED, "no connect message within " + timeout + " ms");
@@ -119,7 +121,23 @@ final class Session implements ClientConnection, InboundListener, Target {
       return;
     }
     long delay = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
-    engine.runAfter(delay, () -> expiryDue(p, generation));
+    schedule(delay, () -> expiryDue(p, generation));
+  }
+
+  /**
+   * Schedules this session's one credential task, cancelling the one before (a no-op for the task that
+   * is running and schedules its successor).
+   */
+  private void schedule(long delayMillis, Runnable task) {
+    java.util.concurrent.Future<?> f = engine.runAfter(delayMillis, task);
+    java.util.concurrent.Future<?> before = credentialTimer;
+    credentialTimer = f;
+    if (before != null) {
+      before.cancel(false);
+    }
+    if (f != null && !isOpen()) {
+      f.cancel(false); // closed meanwhile: onClosed may have missed it
+    }
   }
 
   /** Runs on the timer when {@code p}'s credentials should have expired. */
@@ -129,7 +147,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     }
     long left = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
     if (left > 0) { // the timer ran early by the clock's account
-      engine.runAfter(left, () -> expiryDue(p, generation));
+      schedule(left, () -> expiryDue(p, generation));
       return;
     }
     long grace = engine.config.security().tokenExpiryGrace().toMillis();
@@ -137,7 +155,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     engine.metrics.error("token_expired");
     sendText(Codec.error(-1, "token_expired",
         "the token expired; send refresh with a new one within " + grace + " ms"));
-    engine.runAfter(grace, () -> {
+    schedule(grace, () -> {
       if (credentials.get() == generation && isOpen()) {
         connection.close(CloseCodes.TOKEN_EXPIRED, "token expired");
       }
@@ -213,6 +231,10 @@ final class Session implements ClientConnection, InboundListener, Target {
       tellHost = announced;
       names = List.copyOf(channels);
       channels.clear();
+    }
+    java.util.concurrent.Future<?> timer = credentialTimer;
+    if (timer != null) {
+      timer.cancel(false);
     }
     for (String name : names) {
       engine.removeTarget(name, this, null);
