@@ -235,17 +235,20 @@ final class ChannelState implements Channel {
     return oldest != null && oldest.offset() <= since.offset() + 1;
   }
 
-  /** History entries with an offset above {@code after}, oldest first. */
+  /**
+   * History entries with an offset above {@code after}, oldest first. History holds consecutive offsets up
+   * to {@link #offset} (every publication is appended; only the oldest are evicted), so the wanted entries
+   * are the newest {@code offset - after}: taken from the end, at a cost proportional to their number
+   * rather than to the whole history.
+   */
   private Iterator<HistoryEntry> entriesAfter(long after) {
-    Iterator<HistoryEntry> it = history.iterator();
-    List<HistoryEntry> out = new ArrayList<>();
-    while (it.hasNext()) {
-      HistoryEntry e = it.next();
-      if (e.offset() > after) {
-        out.add(e);
-      }
+    int wanted = (int) Math.min(history.size(), Math.max(0, offset - after));
+    HistoryEntry[] out = new HistoryEntry[wanted];
+    Iterator<HistoryEntry> newestFirst = history.descendingIterator();
+    for (int i = wanted - 1; i >= 0; i--) {
+      out[i] = newestFirst.next();
     }
-    return out.iterator();
+    return Arrays.asList(out).iterator();
   }
 
   private void evictHistory() {
