@@ -146,16 +146,17 @@ public final class JwtAuthenticator implements Authenticator {
     if (subject == null || subject.isEmpty() || subject.length() > 200) {
       return ConnectDecision.reject("token sub must be 1..200 chars");
     }
-    Set<String> channels;
+    List<String> granted;
     try {
-      List<String> granted = claims.getStringListClaim("channels");
-      channels = granted == null ? Set.of() : new HashSet<>(granted);
+      granted = claims.getStringListClaim("channels");
     } catch (ParseException e) {
       return ConnectDecision.reject("token channels must be a list of strings");
     }
-    if (channels.contains(null)) {
+    // Checked on the list: Set.of() (no claim) throws on contains(null).
+    if (granted != null && granted.stream().anyMatch(Objects::isNull)) {
       return ConnectDecision.reject("token channels must be a list of strings");
     }
+    Set<String> channels = granted == null ? Set.of() : new HashSet<>(granted);
     Map<String, Object> all = new LinkedHashMap<>(claims.getClaims());
     return ConnectDecision.accept(new Principal(subject, all, channels,
         exp == null ? null : exp.toInstant()));
