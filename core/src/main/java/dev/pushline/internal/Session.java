@@ -149,17 +149,22 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (rateClosed) {
       return;
     }
+    boolean allowed = limiter.tryAcquire(); // before parsing: malformed messages count too
     long requestId = -1;
     try {
       JsonObject request = Codec.parseObject(text);
       requestId = Codec.id(request);
-      if (!limiter.tryAcquire()) {
+      if (!allowed) {
         rateLimited(requestId);
         return;
       }
       refusedInRow = 0;
       handle(requestId, request);
     } catch (BadRequest e) {
+      if (!allowed) {
+        rateLimited(requestId);
+        return;
+      }
       log.debug("client {}: {} ({})", id, e.getMessage(), e.code);
       sendText(Codec.error(requestId, e.code, e.getMessage()));
       if (e.code.equals("unauthorized") && principal == null) {
