@@ -95,6 +95,51 @@ class RateLimitTest {
   }
 
   @Test
+  void clientThatKeepsSendingAtTwiceItsRateIsClosedAfterAnotherBurst() throws InterruptedException {
+    Peer peer = connect();
+    for (int i = 1; i <= BURST; i++) {
+      ping(peer, i);
+      assertReply(peer, "pong", null, i);
+    }
+
+    // Every second one token comes back and the client sends two messages: one served, one refused.
+    int id = 100;
+    int refused = 0;
+    while (peer.closeCode() == -1 && refused <= BURST) {
+      clock.advance(Duration.ofSeconds(1));
+      ping(peer, ++id);
+      assertReply(peer, "pong", null, id);
+      ping(peer, ++id);
+      if (peer.closeCode() == -1) {
+        assertReply(peer, "error", "rate_limited", id);
+      }
+      refused++;
+    }
+
+    assertEquals(CloseCodes.RATE_LIMITED, peer.awaitClose());
+    assertEquals(BURST + 1, refused, "refusals before the close");
+  }
+
+  @Test
+  void clientBackWithinItsLimitIsForgivenItsEarlierRefusals() {
+    Peer peer = connect();
+    int id = 0;
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < BURST; i++) {
+        ping(peer, ++id);
+        assertReply(peer, "pong", null, id);
+      }
+      for (int i = 0; i < BURST; i++) {
+        ping(peer, ++id);
+        assertReply(peer, "error", "rate_limited", id);
+      }
+      clock.advance(Duration.ofSeconds(BURST / PER_SECOND)); // the bucket is full again
+    }
+
+    assertEquals(-1, peer.closeCode());
+  }
+
+  @Test
   void malformedMessagesCountAgainstTheLimit() throws InterruptedException {
     Peer peer = connect();
 

@@ -62,7 +62,6 @@ final class Session implements ClientConnection, InboundListener, Target {
   private boolean announced; // guarded by this
   // Inbound rate limiting; touched only by onText, which the transport calls serially.
   private final RateLimiter limiter;
-  private int refusedInRow;
   private boolean rateClosed;
 
   Session(Engine engine, TransportConnection connection, String id, SerialExecutor callbacks,
@@ -158,7 +157,6 @@ final class Session implements ClientConnection, InboundListener, Target {
         rateLimited(requestId);
         return;
       }
-      refusedInRow = 0;
       handle(requestId, request);
     } catch (BadRequest e) {
       if (!allowed) {
@@ -178,11 +176,11 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   /**
    * The client sent more than its rate allows: this message is dropped and answered {@code rate_limited};
-   * a client that goes on for another burst's worth of messages is closed.
+   * a client that goes on for another burst's worth of messages before its bucket is full again is closed.
    */
   private void rateLimited(long requestId) {
     SecurityConfig security = engine.config.security();
-    if (++refusedInRow > security.messageBurst()) {
+    if (limiter.refused() > security.messageBurst()) {
       rateClosed = true;
       log.debug("client {}: still over {} messages/s after {} refusals; closing", id,
           security.messagesPerSecond(), security.messageBurst());
