@@ -116,7 +116,7 @@ class JwtAuthenticatorTest {
     assertEquals("admin", p.claims().get("role"));
     assertEquals(ISSUER, p.claims().get("iss"));
     assertEquals(Set.of(), p.channels());
-    assertEquals(NOW.plusSeconds(300), p.expiresAt());
+    assertEquals(NOW.plusSeconds(300 + 30), p.expiresAt(), "exp plus the default skew");
   }
 
   @Test
