@@ -2,6 +2,7 @@ package dev.pushline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,8 @@ import dev.pushline.transport.OutboundMessage;
 import dev.pushline.transport.Transport;
 import dev.pushline.transport.TransportListener;
 import dev.pushline.transport.TransportSettings;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -112,6 +115,41 @@ class AuthenticationTest {
     IllegalStateException refused = assertThrows(IllegalStateException.class,
         () -> memory.connect(bearer(token("alice", clock.instant().minusSeconds(31)))));
     assertEquals("refused: 401 token expired", refused.getMessage());
+  }
+
+  /**
+   * A connection whose token lasts an hour is gone once it closed: nothing (such as its expiry timer) keeps
+   * it for the rest of the hour. Otherwise a client with one valid token could connect and disconnect in
+   * a loop and fill the heap.
+   */
+  @Test
+  void closedConnectionIsNotKeptUntilItsTokenExpires() throws InterruptedException {
+    BlockingQueue<ClientConnection> closed = new LinkedBlockingQueue<>();
+    server = builder().transport(memory).connectionListener(new ConnectionListener() {
+      @Override
+      public void onClosed(ClientConnection connection, int code, String reason) {
+        closed.add(connection);
+      }
+    }).build().start();
+    ReferenceQueue<ClientConnection> collected = new ReferenceQueue<>();
+
+    WeakReference<ClientConnection> ref = connectAndLeave(closed, collected);
+
+    for (int i = 0; i < 50 && collected.remove(100) == null; i++) {
+      System.gc();
+    }
+    assertNull(ref.get(), "the closed connection is still reachable");
+  }
+
+  /** Connects with a token valid for an hour, disconnects, and returns a weak reference to the connection. */
+  private WeakReference<ClientConnection> connectAndLeave(BlockingQueue<ClientConnection> closed,
+      ReferenceQueue<ClientConnection> queue) throws InterruptedException {
+    Peer peer = memory.connect(bearer(token("alice", clock.instant().plusSeconds(3_600))));
+    assertEquals("welcome", next(peer).get("type").getAsString());
+    peer.disconnect(1000);
+    ClientConnection connection = closed.poll(5, TimeUnit.SECONDS);
+    assertNotNull(connection, "onClosed within 5 s");
+    return new WeakReference<>(connection, queue);
   }
 
   /**

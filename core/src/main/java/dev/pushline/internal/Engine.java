@@ -61,8 +61,8 @@ public final class Engine implements TransportListener {
   private final ThreadPoolExecutor callbackPool;
   private final Named callbackThreads = new Named("pushline-callback-");
   private final Named timerThreads = new Named("pushline-timer-");
-  private final java.util.concurrent.ScheduledExecutorService timer =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(timerThreads);
+  /** One thread; a cancelled task leaves its queue at once (a session's expiry timer may be hours ahead). */
+  private final java.util.concurrent.ScheduledThreadPoolExecutor timer = newTimer(timerThreads);
   private final String idPrefix = randomHex(8);
   private final AtomicLong nextSessionId = new AtomicLong();
   private volatile boolean running;
@@ -144,11 +144,14 @@ public final class Engine implements TransportListener {
         metrics.resumesRecovered.sum(), metrics.resumesNotRecovered.sum());
   }
 
-  /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
-  /** Runs {@code task} on the engine's timer after {@code delayMillis}; nothing once the engine is closed. */
-  void runAfter(long delayMillis, Runnable task) {
+  /**
+   * Runs {@code task} on the engine's timer after {@code delayMillis}; nothing once the engine is closed.
+   *
+   * @return the scheduled task, to cancel; null once the engine is closed
+   */
+  java.util.concurrent.Future<?> runAfter(long delayMillis, Runnable task) {
     try {
-      timer.schedule(() -> {
+      return timer.schedule(() -> {
         try {
           task.run();
         } catch (RuntimeException e) {
@@ -156,10 +159,11 @@ public final class Engine implements TransportListener {
         }
       }, Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // The engine is closed: the transport closes every connection anyway.
+      return null; // the engine is closed: the transport closes every connection anyway
     }
   }
 
+  /** Runs {@code task} soon on the engine's timer thread, outside every lock the caller holds. */
   void runLater(Runnable task) {
     try {
       timer.execute(() -> {
@@ -296,6 +300,13 @@ public final class Engine implements TransportListener {
         channels.computeIfPresent(state.name(), (k, s) -> s.disposable(now) ? null : s);
       }
     }
+  }
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor newTimer(ThreadFactory threads) {
+    java.util.concurrent.ScheduledThreadPoolExecutor timer =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(1, threads);
+    timer.setRemoveOnCancelPolicy(true);
+    return timer;
   }
 
   private static String randomHex(int bytes) {

@@ -58,6 +58,11 @@ final class Session implements ClientConnection, InboundListener, Target {
   private volatile Principal principal;
   /** Bumped whenever the principal changes: an expiry timer of an older principal does nothing. */
   private final AtomicInteger credentials = new AtomicInteger();
+  /**
+   * The pending connect-timeout or expiry task of the current credentials, cancelled when replaced and when
+   * the session closes: a closed session is not kept until its token would have expired.
+   */
+  private java.util.concurrent.Future<?> timer; // guarded by this
   /** Whether the host was told about this session (onOpen); only then is it told about its close. */
   private boolean announced; // guarded by this
   // Inbound rate limiting; touched only by onText, which the transport calls serially.
@@ -86,7 +91,7 @@ final class Session implements ClientConnection, InboundListener, Target {
       return;
     }
     long timeout = engine.config.security().connectTimeout().toMillis();
-    engine.runAfter(timeout, () -> {
+    schedule(credentials.get(), timeout, () -> {
       if (principal == null && isOpen()) {
         log.debug("client {}: no connect message within {} ms", id, timeout);
         connection.close(CloseCodes.UNAUTHORIZED, "no connect message within " + timeout + " ms");
@@ -110,10 +115,34 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   private void watchExpiry(Principal p, int generation) {
     if (p.expiresAt() == null) {
+      replaceTimer(generation, null); // nothing to watch; an earlier task has nothing left to do
       return;
     }
     long delay = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
-    engine.runAfter(delay, () -> expiryDue(p, generation));
+    schedule(generation, delay, () -> expiryDue(p, generation));
+  }
+
+  private void schedule(int generation, long delayMillis, Runnable task) {
+    replaceTimer(generation, engine.runAfter(delayMillis, task));
+  }
+
+  /**
+   * Makes {@code next} (or none) the pending timer task of credentials {@code generation}, cancelling the one
+   * it replaces; cancels {@code next} instead when the session closed or its credentials changed meanwhile.
+   */
+  private void replaceTimer(int generation, java.util.concurrent.Future<?> next) {
+    java.util.concurrent.Future<?> cancel;
+    synchronized (this) {
+      if (closed || generation != credentials.get()) {
+        cancel = next;
+      } else {
+        cancel = timer;
+        timer = next;
+      }
+    }
+    if (cancel != null) {
+      cancel.cancel(false);
+    }
   }
 
   /** Runs on the timer when {@code p}'s credentials should have expired. */
@@ -123,14 +152,14 @@ final class Session implements ClientConnection, InboundListener, Target {
     }
     long left = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
     if (left > 0) { // the timer ran early by the clock's account
-      engine.runAfter(left, () -> expiryDue(p, generation));
+      schedule(generation, left, () -> expiryDue(p, generation));
       return;
     }
     long grace = engine.config.security().tokenExpiryGrace().toMillis();
     log.debug("client {}: credentials of user {} expired; {} ms to refresh", id, p.userId(), grace);
     sendText(Codec.error(-1, "token_expired",
         "the token expired; send refresh with a new one within " + grace + " ms"));
-    engine.runAfter(grace, () -> {
+    schedule(generation, grace, () -> {
       if (credentials.get() == generation && isOpen()) {
         connection.close(CloseCodes.TOKEN_EXPIRED, "token expired");
       }
@@ -195,6 +224,7 @@ final class Session implements ClientConnection, InboundListener, Target {
   public void onClosed(int code, String reason) {
     List<String> names;
     boolean tellHost;
+    java.util.concurrent.Future<?> pending;
     synchronized (this) {
       if (closed) {
         return;
@@ -203,6 +233,11 @@ final class Session implements ClientConnection, InboundListener, Target {
       tellHost = announced;
       names = List.copyOf(channels);
       channels.clear();
+      pending = timer;
+      timer = null;
+    }
+    if (pending != null) {
+      pending.cancel(false);
     }
     for (String name : names) {
       engine.removeTarget(name, this, null);
