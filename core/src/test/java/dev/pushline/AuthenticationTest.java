@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -115,6 +116,20 @@ class AuthenticationTest {
     IllegalStateException refused = assertThrows(IllegalStateException.class,
         () -> memory.connect(bearer(token("alice", clock.instant().minusSeconds(31)))));
     assertEquals("refused: 401 token expired", refused.getMessage());
+  }
+
+  @Test
+  void credentialsThatExpireAtTheEndOfTimeAreServedAndRefreshed() {
+    server = PushServer.builder().clock(clock).transport(memory).authenticator(request ->
+        dev.pushline.auth.ConnectDecision.accept(new dev.pushline.auth.Principal("alice", Map.of(), Set.of(),
+            Instant.MAX))).build().start();
+
+    Peer peer = memory.connect(bearer("anything"));
+    assertEquals("welcome", next(peer).get("type").getAsString());
+    peer.send("{\"type\":\"refresh\",\"id\":2,\"token\":\"again\"}");
+    assertEquals("refreshed", next(peer).get("type").getAsString());
+    peer.send("{\"type\":\"ping\",\"id\":3}");
+    assertEquals("pong", next(peer).get("type").getAsString());
   }
 
   /**

@@ -118,8 +118,16 @@ final class Session implements ClientConnection, InboundListener, Target {
       replaceTimer(generation, null); // nothing to watch; an earlier task has nothing left to do
       return;
     }
-    long delay = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
-    schedule(generation, delay, () -> expiryDue(p, generation));
+    schedule(generation, millisUntil(p.expiresAt()), () -> expiryDue(p, generation));
+  }
+
+  /** Milliseconds from now until {@code t}; Long.MAX_VALUE for one too far to count (Instant.MAX). */
+  private long millisUntil(java.time.Instant t) {
+    try {
+      return java.time.Duration.between(engine.config.clock().instant(), t).toMillis();
+    } catch (ArithmeticException tooFar) {
+      return Long.MAX_VALUE;
+    }
   }
 
   private void schedule(int generation, long delayMillis, Runnable task) {
@@ -150,7 +158,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (credentials.get() != generation || !isOpen()) {
       return; // refreshed since, or gone
     }
-    long left = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
+    long left = millisUntil(p.expiresAt());
     if (left > 0) { // the timer ran early by the clock's account
       schedule(generation, left, () -> expiryDue(p, generation));
       return;
