@@ -221,6 +221,18 @@ class ProtocolTest {
   }
 
   @Test
+  void channelNamesLongerThanTheConfiguredLimitAreInvalidEverywhereAClientNamesOne() {
+    start(PushServer.builder().maxChannelNameLength(16).allowClientPublish());
+    Peer peer = connect();
+    assertEquals("subscribed", subscribe(peer, 1, "x".repeat(16)).get("type").getAsString());
+    assertError(subscribe(peer, 2, "x".repeat(17)), 2L, "invalid_channel");
+    peer.send("{\"type\":\"publish\",\"id\":3,\"channel\":\"" + "y".repeat(17) + "\",\"event\":\"e\"}");
+    assertError(next(peer), 3L, "invalid_channel");
+    peer.send("{\"type\":\"unsubscribe\",\"id\":4,\"channel\":\"" + "x".repeat(17) + "\"}");
+    assertError(next(peer), 4L, "invalid_channel");
+  }
+
+  @Test
   void subscribingTwiceIsAnErrorAndKeepsTheFirstSubscription() {
     start();
     Peer peer = connect();

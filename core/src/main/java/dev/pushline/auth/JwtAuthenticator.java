@@ -46,7 +46,9 @@ import java.util.Set;
  *   <li>{@code channels}, optional: a list of channel names the token grants
  *       ({@link Principal#channels()}).
  * </ul>
- * Every claim ends up in {@link Principal#claims()}; {@code exp} becomes {@link Principal#expiresAt()}.
+ * Every claim ends up in {@link Principal#claims()}. {@link Principal#expiresAt()} is {@code exp} plus the
+ * clock skew: the moment this authenticator would start refusing the token, when the server tells the
+ * client {@code token_expired}.
  * A refused token is answered with a short reason that names the rule it broke, never the key.
  *
  * <p>Immutable; thread-safe.
@@ -146,19 +148,22 @@ public final class JwtAuthenticator implements Authenticator {
     if (subject == null || subject.isEmpty() || subject.length() > 200) {
       return ConnectDecision.reject("token sub must be 1..200 chars");
     }
-    Set<String> channels;
+    List<String> granted;
     try {
-      List<String> granted = claims.getStringListClaim("channels");
-      if (granted != null && granted.contains(null)) {
-        return ConnectDecision.reject("token channels must be a list of strings");
-      }
-      channels = granted == null ? Set.of() : new HashSet<>(granted);
+      granted = claims.getStringListClaim("channels");
     } catch (ParseException e) {
       return ConnectDecision.reject("token channels must be a list of strings");
     }
+    // Checked on the list: Set.of() (no claim) throws on contains(null).
+    if (granted != null && granted.stream().anyMatch(Objects::isNull)) {
+      return ConnectDecision.reject("token channels must be a list of strings");
+    }
+    Set<String> channels = granted == null ? Set.of() : new HashSet<>(granted);
     Map<String, Object> all = new LinkedHashMap<>(claims.getClaims());
+    // With the skew, as checked above: the engine refuses a principal whose expiresAt has passed, so a
+    // token inside the skew would otherwise be accepted here and refused there.
     return ConnectDecision.accept(new Principal(subject, all, channels,
-        exp == null ? null : exp.toInstant()));
+        exp == null ? null : exp.toInstant().plus(clockSkew)));
   }
 
   @Override

@@ -205,7 +205,8 @@ final class Codec {
     return JsonObjects.write(w -> {
       w.name("type").value("refreshed");
       id(w, id);
-      if (expiresAt != null) {
+      // Credentials valid past the last millisecond a long counts (Instant.MAX) are sent as never expiring.
+      if (expiresAt != null && expiresAt.isBefore(java.time.Instant.ofEpochMilli(Long.MAX_VALUE))) {
         w.name("expiresAt").value(expiresAt.toEpochMilli());
       }
     });

@@ -58,13 +58,15 @@ final class Session implements ClientConnection, InboundListener, Target {
   private volatile Principal principal;
   /** Bumped whenever the principal changes: an expiry timer of an older principal does nothing. */
   private final AtomicInteger credentials = new AtomicInteger();
-  /** The pending connect-timeout, expiry or grace task, cancelled on close. */
-  private volatile java.util.concurrent.Future<?> credentialTimer;
+  /**
+   * The pending connect-timeout or expiry task of the current credentials, cancelled when replaced and when
+   * the session closes: a closed session is not kept until its token would have expired.
+   */
+  private java.util.concurrent.Future<?> timer; // guarded by this
   /** Whether the host was told about this session (onOpen); only then is it told about its close. */
   private boolean announced; // guarded by this
   // Inbound rate limiting; touched only by onText, which the transport calls serially.
   private final RateLimiter limiter;
-  private int refusedInRow;
   private boolean rateClosed;
   /**
    * Whether this connection's protocol messages are logged. Read once per message sent or received: when
@@ -94,7 +96,7 @@ final class Session implements ClientConnection, InboundListener, Target {
       return;
     }
     long timeout = engine.config.security().connectTimeout().toMillis();
-    schedule(timeout, () -> {
+    schedule(credentials.get(), timeout, () -> {
       if (principal == null && isOpen()) {
         log.debug("client {}: no connect message within {} ms", id, timeout);
         connection.close(CloseCodes.UNAUTHORIZED, "no connect message within " + timeout + " ms");
@@ -118,25 +120,41 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   private void watchExpiry(Principal p, int generation) {
     if (p.expiresAt() == null) {
+      replaceTimer(generation, null); // nothing to watch; an earlier task has nothing left to do
       return;
     }
-    long delay = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
-    schedule(delay, () -> expiryDue(p, generation));
+    schedule(generation, millisUntil(p.expiresAt()), () -> expiryDue(p, generation));
+  }
+
+  /** Milliseconds from now until {@code t}; Long.MAX_VALUE for one too far to count (Instant.MAX). */
+  private long millisUntil(java.time.Instant t) {
+    try {
+      return java.time.Duration.between(engine.config.clock().instant(), t).toMillis();
+    } catch (ArithmeticException tooFar) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  private void schedule(int generation, long delayMillis, Runnable task) {
+    replaceTimer(generation, engine.runAfter(delayMillis, task));
   }
 
   /**
-   * Schedules this session's one credential task, cancelling the one before (a no-op for the task that
-   * is running and schedules its successor).
+   * Makes {@code next} (or none) the pending timer task of credentials {@code generation}, cancelling the one
+   * it replaces; cancels {@code next} instead when the session closed or its credentials changed meanwhile.
    */
-  private void schedule(long delayMillis, Runnable task) {
-    java.util.concurrent.Future<?> f = engine.runAfter(delayMillis, task);
-    java.util.concurrent.Future<?> before = credentialTimer;
-    credentialTimer = f;
-    if (before != null) {
-      before.cancel(false);
+  private void replaceTimer(int generation, java.util.concurrent.Future<?> next) {
+    java.util.concurrent.Future<?> cancel;
+    synchronized (this) {
+      if (closed || generation != credentials.get()) {
+        cancel = next;
+      } else {
+        cancel = timer;
+        timer = next;
+      }
     }
-    if (f != null && !isOpen()) {
-      f.cancel(false); // closed meanwhile: onClosed may have missed it
+    if (cancel != null) {
+      cancel.cancel(false);
     }
   }
 
@@ -145,9 +163,9 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (credentials.get() != generation || !isOpen()) {
       return; // refreshed since, or gone
     }
-    long left = p.expiresAt().toEpochMilli() - engine.config.clock().millis();
+    long left = millisUntil(p.expiresAt());
     if (left > 0) { // the timer ran early by the clock's account
-      schedule(left, () -> expiryDue(p, generation));
+      schedule(generation, left, () -> expiryDue(p, generation));
       return;
     }
     long grace = engine.config.security().tokenExpiryGrace().toMillis();
@@ -155,7 +173,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     engine.metrics.error("token_expired");
     sendText(Codec.error(-1, "token_expired",
         "the token expired; send refresh with a new one within " + grace + " ms"));
-    schedule(grace, () -> {
+    schedule(generation, grace, () -> {
       if (credentials.get() == generation && isOpen()) {
         connection.close(CloseCodes.TOKEN_EXPIRED, "token expired");
       }
@@ -173,6 +191,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (rateClosed) {
       return;
     }
+    boolean allowed = limiter.tryAcquire(); // before parsing: malformed messages count too
     engine.metrics.bytesIn.add(Metrics.utf8Length(text));
     if (traced) {
       trace("in", Codec.redactToken(text));
@@ -181,13 +200,16 @@ final class Session implements ClientConnection, InboundListener, Target {
     try {
       JsonObject request = Codec.parseObject(text);
       requestId = Codec.id(request);
-      if (!limiter.tryAcquire()) {
+      if (!allowed) {
         rateLimited(requestId);
         return;
       }
-      refusedInRow = 0;
       handle(requestId, request);
     } catch (BadRequest e) {
+      if (!allowed) {
+        rateLimited(requestId);
+        return;
+      }
       log.debug("client {}: {} ({})", id, e.getMessage(), e.code);
       engine.metrics.error(e.code);
       sendText(Codec.error(requestId, e.code, e.getMessage()));
@@ -203,11 +225,11 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   /**
    * The client sent more than its rate allows: this message is dropped and answered {@code rate_limited};
-   * a client that goes on for another burst's worth of messages is closed.
+   * a client that goes on for another burst's worth of messages before its bucket is full again is closed.
    */
   private void rateLimited(long requestId) {
     SecurityConfig security = engine.config.security();
-    if (++refusedInRow > security.messageBurst()) {
+    if (limiter.refused() > security.messageBurst()) {
       rateClosed = true;
       log.debug("client {}: still over {} messages/s after {} refusals; closing", id,
           security.messagesPerSecond(), security.messageBurst());
@@ -223,6 +245,7 @@ final class Session implements ClientConnection, InboundListener, Target {
   public void onClosed(int code, String reason) {
     List<String> names;
     boolean tellHost;
+    java.util.concurrent.Future<?> pending;
     synchronized (this) {
       if (closed) {
         return;
@@ -231,10 +254,11 @@ final class Session implements ClientConnection, InboundListener, Target {
       tellHost = announced;
       names = List.copyOf(channels);
       channels.clear();
+      pending = timer;
+      timer = null;
     }
-    java.util.concurrent.Future<?> timer = credentialTimer;
-    if (timer != null) {
-      timer.cancel(false);
+    if (pending != null) {
+      pending.cancel(false);
     }
     for (String name : names) {
       engine.removeTarget(name, this, null);

@@ -111,7 +111,7 @@ class PushClientAuthTest {
   void anExpiringTokenIsRefreshedAndTheConnectionStays() throws Exception {
     AtomicInteger authentications = new AtomicInteger();
     BlockingQueue<Instant> accepted = new LinkedBlockingQueue<>();
-    JwtAuthenticator jwt = JwtAuthenticator.hs256(SECRET).build();
+    JwtAuthenticator jwt = JwtAuthenticator.hs256(SECRET).clockSkew(Duration.ZERO).build(); // expires at exp
     start(request -> {
       authentications.incrementAndGet();
       ConnectDecision d = jwt.authenticate(request);

@@ -56,6 +56,11 @@ public final class JdkClient implements WebSocket.Listener, AutoCloseable {
     return m;
   }
 
+  /** The next message, or null when none came within {@code timeout}. */
+  public String poll(java.time.Duration timeout) throws InterruptedException {
+    return messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   public JsonObject nextJson() throws InterruptedException {
     return JsonParser.parseString(next()).getAsJsonObject();
   }

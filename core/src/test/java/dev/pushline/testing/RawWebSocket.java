@@ -12,6 +12,7 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -70,16 +71,37 @@ public final class RawWebSocket implements Closeable {
     return new RawWebSocket(s);
   }
 
+  /**
+   * Connects and performs the upgrade with {@code headers} added to the request (such as {@code Origin} or
+   * {@code Authorization}); fails unless the server answers 101.
+   */
+  public static RawWebSocket connect(int port, String path, Map<String, String> headers) throws IOException {
+    Socket s = socket(port);
+    String response = handshake(s, path, headers);
+    if (!response.startsWith("HTTP/1.1 101")) {
+      s.close();
+      throw new IOException("upgrade refused: " + response.lines().findFirst().orElse(""));
+    }
+    return new RawWebSocket(s);
+  }
+
   /** Sends an upgrade request for {@code path} and returns the response head. */
   public static String handshake(Socket s, String path) throws IOException {
+    return handshake(s, path, Map.of());
+  }
+
+  /** Sends an upgrade request for {@code path} with {@code headers} added, and returns the response head. */
+  public static String handshake(Socket s, String path, Map<String, String> headers) throws IOException {
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);
-    String request = "GET " + path + " HTTP/1.1\r\n"
+    StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\n"
         + "Host: 127.0.0.1:" + s.getPort() + "\r\n"
         + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\n"
-        + "Sec-WebSocket-Version: 13\r\n\r\n";
-    s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+        + "Sec-WebSocket-Version: 13\r\n");
+    headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+    request.append("\r\n");
+    s.getOutputStream().write(request.toString().getBytes(StandardCharsets.US_ASCII));
     return readHead(s.getInputStream());
   }
 
