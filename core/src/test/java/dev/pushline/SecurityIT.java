@@ -335,6 +335,11 @@ class SecurityIT {
     none.sendText(connect(1, unsigned(claims("alice").build())));
     assertError(json(none.readText()), "unauthorized", 1);
     assertEquals(CloseCodes.UNAUTHORIZED, closedBeforeAnyMessage(none));
+
+    RawWebSocket tokenless = raw(server, Map.of());
+    tokenless.sendText("{\"type\":\"connect\",\"id\":2}");
+    assertError(json(tokenless.readText()), "unauthorized", 2);
+    assertEquals(CloseCodes.UNAUTHORIZED, closedBeforeAnyMessage(tokenless));
   }
 
   @Test

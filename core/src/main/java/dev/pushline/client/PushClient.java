@@ -475,7 +475,9 @@ public final class PushClient implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "PushClient[" + uri + "]";
+    // Without the query: it may hold a token, and this ends up in log lines.
+    String q = uri.getRawQuery();
+    return "PushClient[" + (q == null ? uri : uri.toString().replace("?" + q, "?...")) + "]";
   }
 
   /**

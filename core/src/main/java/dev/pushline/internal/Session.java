@@ -300,7 +300,13 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   /** The first message of a client whose opening request carried no credentials. */
   private void connect(long requestId, JsonObject message) {
-    ConnectDecision decision = engine.access.authenticate(request.withToken(Codec.string(message, "token")));
+    String token;
+    try {
+      token = Codec.string(message, "token");
+    } catch (BadRequest e) {
+      throw new BadRequest("unauthorized", e.getMessage()); // no usable credentials: closes like a refusal
+    }
+    ConnectDecision decision = engine.access.authenticate(request.withToken(token));
     if (!decision.accepted()) {
       throw new BadRequest("unauthorized", decision.reason());
     }
