@@ -7,7 +7,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The scenarios beyond plain fan-out (issue 8): {@code Scenarios <channels> [--quick]
+ * The scenarios beyond plain fan-out (issue 8): {@code Scenarios <channels|churn> [--quick]
  * [--option value ...]}. Each starts a {@link ScenarioServer} in a JVM of its own (so heap, CPU time and
  * file descriptors are the server's alone), drives it with real WebSocket clients over loopback from this
  * JVM, prints a Markdown table of its results to stdout, and exits 1 if one of its checks failed. Every
@@ -15,6 +15,8 @@ import java.util.concurrent.Executors;
  *
  * <ul>
  *   <li>{@link ChannelsScenario channels}: many personal channels with few subscribers each;
+ *   <li>{@link ChurnScenario churn}: connect, subscribe, receive, disconnect at a steady rate for minutes,
+ *       server heap and descriptors before, during and after;
  * </ul>
  *
  * Options common to all: {@code --server-jvm "-Xmx1g"} (the server JVM's options), {@code --quick}
@@ -34,8 +36,9 @@ public final class Scenarios {
     Path dir = Path.of(System.getProperty("scenario.dir", "target/scenarios"));
     Report report = switch (args[0]) {
       case "channels" -> ChannelsScenario.run(o, dir);
+      case "churn" -> ChurnScenario.run(o, dir);
       default -> throw new IllegalArgumentException("scenario is \"" + args[0] + "\"; it must be one of "
-          + Arrays.asList("channels"));
+          + Arrays.asList("channels", "churn"));
     };
     report.print(System.out);
     System.exit(report.passed() ? 0 : 1);
