@@ -7,7 +7,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The scenarios beyond plain fan-out (issue 8): {@code Scenarios <channels|churn> [--quick]
+ * The scenarios beyond plain fan-out (issue 8): {@code Scenarios <channels|churn|storm> [--quick]
  * [--option value ...]}. Each starts a {@link ScenarioServer} in a JVM of its own (so heap, CPU time and
  * file descriptors are the server's alone), drives it with real WebSocket clients over loopback from this
  * JVM, prints a Markdown table of its results to stdout, and exits 1 if one of its checks failed. Every
@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
  *   <li>{@link ChannelsScenario channels}: many personal channels with few subscribers each;
  *   <li>{@link ChurnScenario churn}: connect, subscribe, receive, disconnect at a steady rate for minutes,
  *       server heap and descriptors before, during and after;
+ *   <li>{@link StormScenario storm}: a thousand clients kicked at once, all resuming with {@code since}.
  * </ul>
  *
  * Options common to all: {@code --server-jvm "-Xmx1g"} (the server JVM's options), {@code --quick}
@@ -37,8 +38,9 @@ public final class Scenarios {
     Report report = switch (args[0]) {
       case "channels" -> ChannelsScenario.run(o, dir);
       case "churn" -> ChurnScenario.run(o, dir);
+      case "storm" -> StormScenario.run(o, dir);
       default -> throw new IllegalArgumentException("scenario is \"" + args[0] + "\"; it must be one of "
-          + Arrays.asList("channels", "churn"));
+          + Arrays.asList("channels", "churn", "storm"));
     };
     report.print(System.out);
     System.exit(report.passed() ? 0 : 1);
