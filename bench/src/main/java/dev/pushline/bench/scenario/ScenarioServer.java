@@ -49,6 +49,9 @@ import java.util.stream.Stream;
  *   <tr><td>{@code offsets PREFIX N}</td><td>{@code OFFSETS PREFIX o0,o1,...}: each channel's offset</td></tr>
  *   <tr><td>{@code kick PREFIX}</td><td>closes every connection subscribed to a channel whose name starts
  *       with PREFIX with {@link CloseCodes#RECONNECT}; {@code KICKED count micros}</td></tr>
+ *   <tr><td>{@code kickstats}</td><td>{@code KICKSTATS opens=... openP50Us=... openP99Us=... openMaxUs=...
+ *       resumedAllUs=...}: since the last kick, the micros to each new connection's {@code onOpen} and until
+ *       the server had answered as many resumes (subscribes with {@code since}) as it kicked (-1: not yet)</td></tr>
  *   <tr><td>{@code quit}</td><td>{@code BYE} and the final {@code stats}, then closes the server</td></tr>
  * </table>
  *
@@ -67,6 +70,12 @@ public final class ScenarioServer {
   private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
   private final Map<String, Channel[]> groups = new ConcurrentHashMap<>();
   private final Map<String, Publisher> publishers = new ConcurrentHashMap<>();
+  /** When the last kick started (System.nanoTime()), 0 before any. */
+  private volatile long kickNanos;
+  /** Micros from the kick to each connection's onOpen (run on a callback thread, after the welcome). */
+  private final Latencies opensAfterKick = new Latencies();
+  /** Micros from the kick until the server had answered as many resumes as it kicked; -1 until then. */
+  private volatile long resumedAllMicros = -1;
   private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, r -> {
     Thread t = new Thread(r, "scenario-publisher");
     t.setDaemon(true);
@@ -81,6 +90,10 @@ public final class ScenarioServer {
           @Override
           public void onOpen(ClientConnection connection) {
             connections.add(connection);
+            long kicked = kickNanos;
+            if (kicked != 0) {
+              opensAfterKick.record((System.nanoTime() - kicked) / 1000);
+            }
           }
 
           @Override
@@ -168,6 +181,10 @@ public final class ScenarioServer {
       }
       case "kick" -> {
         long t0 = System.nanoTime();
+        ServerStats base = server.stats();
+        long resumedBefore = base.resumesRecovered() + base.resumesNotRecovered();
+        kickNanos = t0;
+        resumedAllMicros = -1;
         List<ClientConnection> kicked = new ArrayList<>();
         for (ClientConnection conn : connections) {
           if (conn.channels().stream().anyMatch(name -> name.startsWith(c[1]))) {
@@ -177,10 +194,31 @@ public final class ScenarioServer {
         for (ClientConnection conn : kicked) {
           conn.close(CloseCodes.RECONNECT, "resume storm");
         }
+        watchResumes(t0, resumedBefore + kicked.size());
         answer("KICKED " + kicked.size() + " " + (System.nanoTime() - t0) / 1000);
       }
+      case "kickstats" -> answer("KICKSTATS opens=" + opensAfterKick.count() + " openP50Us="
+          + opensAfterKick.quantile(0.5) + " openP99Us=" + opensAfterKick.quantile(0.99) + " openMaxUs="
+          + opensAfterKick.quantile(1.0) + " resumedAllUs=" + resumedAllMicros);
       default -> throw new IllegalArgumentException("unknown command");
     }
+  }
+
+  /** Notes when the resume counters reach {@code target}: checked every 5 ms for at most 120 s. */
+  private void watchResumes(long t0, long target) {
+    ScheduledFuture<?>[] self = new ScheduledFuture<?>[1];
+    self[0] = scheduler.scheduleAtFixedRate(() -> {
+      ServerStats s = server.stats();
+      long now = System.nanoTime();
+      boolean reached = s.resumesRecovered() + s.resumesNotRecovered() >= target;
+      if (reached && resumedAllMicros < 0) {
+        resumedAllMicros = (now - t0) / 1000;
+      }
+      ScheduledFuture<?> f = self[0];
+      if ((reached || now - t0 > 120_000_000_000L) && f != null) {
+        f.cancel(false);
+      }
+    }, 5, 5, TimeUnit.MILLISECONDS);
   }
 
   private Channel[] group(String prefix, int n) {

@@ -143,10 +143,13 @@ final class StormScenario {
       double steadyCpuPerMs = (s1.get("cpuMs") - s0.get("cpuMs")) / ((w1 - w0) / 1e6);
 
       shared.kickAt = System.nanoTime();
+      System.err.println("# storm: kick at " + java.time.Instant.now());
       String[] kicked = server.call("kick storm:", "KICKED", Duration.ofSeconds(30)).split(" ");
       long got = shared.resubscribed.awaitAtLeast(nClients, timeout);
       long stormNanos = System.nanoTime() - shared.kickAt;
       ServerProcess.Snapshot s2 = server.stats();
+      ServerProcess.Snapshot serverSide = ServerProcess.Snapshot.parse(server.call("kickstats", "KICKSTATS",
+          Duration.ofSeconds(10)));
       long stormCpu = s2.get("cpuMs") - s1.get("cpuMs");
       double windowMs = (System.nanoTime() - w1) / 1e6; // from s1 to s2: the kick, the storm, the stats calls
       Thread.sleep(after.toMillis());
@@ -183,6 +186,11 @@ final class StormScenario {
       report.add("kick → a client sees the Close frame, p50 / p99 / max ms", shared.closeSeenTimes.summaryMillis());
       report.add("kick → its new connection's welcome, p50 / p99 / max ms", shared.welcomeTimes.summaryMillis());
       report.add("kick → its subscribed reply, p50 / p99 / max ms", shared.resubscribeTimes.summaryMillis());
+      report.add("server side: kick → onOpen of the new connections, p50 / p99 / max ms", String.format(
+          "%.1f / %.1f / %.1f (%d opened)", serverSide.get("openP50Us") / 1000.0, serverSide.get("openP99Us") / 1000.0,
+          serverSide.get("openMaxUs") / 1000.0, serverSide.get("opens")));
+      report.add("server side: kick → every resume answered", serverSide.get("resumedAllUs") < 0 ? "not within the run"
+          : String.format("%,.0f ms", serverSide.get("resumedAllUs") / 1000.0));
       if (kind.equals("pushclient")) {
         report.add("PushClient reconnect delays (backoff + jitter) p50 / p99 / max ms",
             shared.reconnectDelays.summaryMillis());
