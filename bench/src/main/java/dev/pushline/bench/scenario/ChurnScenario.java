@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Options: {@code --duration 3m --rate 200 --sample 30s --warmup 5s --stable 100 --stream-rate 50
  * --pool 16 --pool-rate 160 --receive 3 --max-life 5s --abort-fraction 0.5 --personal --max-in-flight 2000
- * --tolerance-kib 1024}.
+ * --tolerance-kib 1024 --connect-timeout 10s}.
  */
 final class ChurnScenario {
 
@@ -57,6 +57,7 @@ final class ChurnScenario {
     boolean personal = o.flag("personal");
     int maxInFlight = o.positive("max-in-flight", 2_000);
     int toleranceKib = o.positive("tolerance-kib", 1_024);
+    Duration connectTimeout = o.duration("connect-timeout", Duration.ofSeconds(10));
     String jvm = o.string("server-jvm", "-Xmx1g");
     o.requireAllUsed();
     if (sample.isZero()) {
@@ -107,7 +108,7 @@ final class ChurnScenario {
       server.call("publish s stream: 1 " + streamRate + " 100000", "PUBLISHING s", Duration.ofSeconds(10));
       server.call("publish p churn: " + pool + " " + poolRate + " 100000", "PUBLISHING p", Duration.ofSeconds(10));
 
-      Churn warm = new Churn(http, uri, rate, pool, receive, maxLife, abortFraction, personal, maxInFlight);
+      Churn warm = new Churn(http, uri, rate, pool, receive, maxLife, abortFraction, personal, maxInFlight, connectTimeout);
       warm.run(warmup);
       warm.awaitIdle(Duration.ofSeconds(30));
       long settled = awaitConnections(server, stable, Duration.ofSeconds(30));
@@ -116,7 +117,7 @@ final class ChurnScenario {
       ServerProcess.Snapshot before = server.heap();
       curve.add(String.format("0 s: %s (%d conns)", Report.mib(before.heapBytes()), before.get("connections")));
       long maxDuring = before.heapBytes();
-      Churn churn = new Churn(http, uri, rate, pool, receive, maxLife, abortFraction, personal, maxInFlight);
+      Churn churn = new Churn(http, uri, rate, pool, receive, maxLife, abortFraction, personal, maxInFlight, connectTimeout);
       long start = System.nanoTime();
       Thread launcher = new Thread(() -> churn.run(duration), "churn-launcher");
       launcher.setDaemon(true);
@@ -175,8 +176,9 @@ final class ChurnScenario {
       report.add("stable subscribers", String.format("%d; %,d of %,d publications (stream:0 final offset %,d); "
           + "latency p50 / p99 / max ms %s; closed by the server %d", stable, stableGot, expected, finalOffset,
           stableLatency.summaryMillis(), stableClosed.get()));
-      report.add("warm-up", String.format("%s, %,d connections; connections %d after it (stable %d)", Report.fmt(warmup),
-          warm.launched.get(), settled, stable));
+      report.add("warm-up", String.format("%s, %,d connections (connect failures %d, closed by the server %d); "
+          + "server connections after it %d (stable %d)", Report.fmt(warmup), warm.launched.get(),
+          warm.failedConnect.get(), warm.unexpectedClose.get(), settled, stable));
       report.check("heap flat: after ≤ before + " + toleranceKib + " KiB", growth <= toleranceKib * 1024L,
           Report.kib(growth));
       report.check("server connections back to the stable " + stable, connsAfter == stable && idle,
@@ -226,6 +228,7 @@ final class ChurnScenario {
     final double abortFraction;
     final boolean personal;
     final int maxInFlight;
+    final Duration connectTimeout;
     final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "churn-timer");
       t.setDaemon(true);
@@ -246,7 +249,7 @@ final class ChurnScenario {
     final Latencies subscribeLatency = new Latencies();
 
     Churn(HttpClient http, URI uri, int rate, int pool, int receive, Duration maxLife, double abortFraction,
-        boolean personal, int maxInFlight) {
+        boolean personal, int maxInFlight, Duration connectTimeout) {
       this.http = http;
       this.uri = uri;
       this.rate = rate;
@@ -256,6 +259,7 @@ final class ChurnScenario {
       this.abortFraction = abortFraction;
       this.personal = personal;
       this.maxInFlight = maxInFlight;
+      this.connectTimeout = connectTimeout;
       timer.setRemoveOnCancelPolicy(true);
     }
 
@@ -329,7 +333,7 @@ final class ChurnScenario {
           timedOut.incrementAndGet();
         }
       }, maxLife.toMillis(), TimeUnit.MILLISECONDS));
-      client.connect(Duration.ofSeconds(10)).whenComplete((v, e) -> {
+      client.connect(connectTimeout).whenComplete((v, e) -> {
         if (e != null) {
           if (done.compareAndSet(false, true)) {
             failedConnect.incrementAndGet();

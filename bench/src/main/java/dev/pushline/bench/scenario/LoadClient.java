@@ -90,7 +90,11 @@ final class LoadClient {
     this.events = events;
   }
 
-  /** Opens a new connection; completes on the server's {@code welcome}, fails after {@code timeout}. */
+  /**
+   * Opens a new connection; completes on the server's {@code welcome}, fails after {@code timeout}. A
+   * connection that fails or times out is abandoned: if it opens later all the same, it is aborted at once,
+   * so no connection outlives the scenario's interest in it.
+   */
   CompletableFuture<Void> connect(Duration timeout) {
     Connection c;
     synchronized (this) {
@@ -100,9 +104,15 @@ final class LoadClient {
     http.newWebSocketBuilder().connectTimeout(timeout).buildAsync(uri, c).whenComplete((ws, e) -> {
       if (e != null) {
         c.welcomed.completeExceptionally(e);
+      } else if (c.abandoned) {
+        ws.abort();
       }
     });
-    return c.welcomed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return c.welcomed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((v, e) -> {
+      if (e != null) {
+        c.abandon();
+      }
+    });
   }
 
   /**
@@ -142,11 +152,16 @@ final class LoadClient {
     });
   }
 
-  /** Drops the connection without a Close frame, as a network failure would. */
+  /** Drops the connection without a Close frame, as a network failure would; abandons one still opening. */
   void abort() {
     WebSocket ws;
+    Connection c;
     synchronized (this) {
       ws = socket;
+      c = current;
+    }
+    if (c != null) {
+      c.abandon();
     }
     if (ws != null) {
       ws.abort();
@@ -231,14 +246,31 @@ final class LoadClient {
     final int number;
     final CompletableFuture<Void> welcomed = new CompletableFuture<>();
     final CompletableFuture<Void> closed = new CompletableFuture<>();
+    /** Set when the scenario gave up on this connection; it is aborted as soon as it exists. */
+    volatile boolean abandoned;
+    private volatile WebSocket ws; // set by onOpen
     private final StringBuilder partial = new StringBuilder(); // touched by this connection's callbacks only
 
     Connection(int number) {
       this.number = number;
     }
 
+    /** Gives up on this connection: aborts it now, or as soon as it opens (onOpen checks the flag). */
+    void abandon() {
+      abandoned = true;
+      WebSocket w = ws;
+      if (w != null) {
+        w.abort();
+      }
+    }
+
     @Override
     public void onOpen(WebSocket ws) {
+      this.ws = ws;
+      if (abandoned) {
+        ws.abort();
+        return;
+      }
       synchronized (LoadClient.this) {
         if (current == this) {
           socket = ws;
