@@ -26,6 +26,7 @@ import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketAdapter;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
@@ -216,6 +217,19 @@ final class PushWebSocketServer extends WebSocketServer {
     } catch (Throwable t) {
       log.error("engine failed to open a connection from {}", conn.getRemoteSocketAddress(), t);
       conn.close(CloseFrame.UNEXPECTED_CONDITION, "server error");
+    }
+    // The peer may have gone away while the handshake finished: Java-WebSocket's closeConnection (under
+    // the socket's monitor) asks for onClose only if the connection is in its set, which it joins just
+    // before this method; closed before that, it gets no onClose (and stays in the set). Reading the state
+    // under the same monitor waits for a close in progress; one that starts after this read finds the
+    // connection in the set and is reported as usual. reportClosed tells the engine once either way.
+    ReadyState state;
+    synchronized (conn) {
+      state = conn.getReadyState();
+    }
+    if (state == ReadyState.CLOSED) {
+      removeConnection(conn);
+      connection.reportClosed(CloseFrame.ABNORMAL_CLOSE, "closed during the handshake");
     }
   }
 
