@@ -135,6 +135,71 @@ class WebSocketTransportIT {
   }
 
   @Test
+  void endlessEmptyContinuationFramesCloseWith1009() throws IOException {
+    // Empty fragments add nothing to the byte count, but Java-WebSocket keeps each one until the last.
+    start(PushServer.builder());
+    try (RawWebSocket evil = RawWebSocket.connect(server.port(), "/pushline")) {
+      evil.readText();
+      evil.sendFrame(RawWebSocket.TEXT, false, new byte[] {'{'});
+      int code = -2;
+      try {
+        for (int i = 0; i < 100_000; i++) {
+          evil.sendFrame(RawWebSocket.CONTINUATION, false, new byte[0]);
+        }
+      } catch (IOException closedWhileWriting) {
+        code = -1;
+      }
+      int seen = evil.awaitClose();
+      assertTrue(seen == 1009 || (code == -1 && seen == -1), "close code " + seen);
+    }
+    assertServerServes();
+  }
+
+  @Test
+  void aClientFloodingPingsWithoutReadingGetsOnePongNotOneEach() throws Exception {
+    java.util.concurrent.BlockingQueue<dev.pushline.ClientConnection> opened =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    start(PushServer.builder().maxQueuedBytes(32L * 1024 * 1024).connectionListener(new dev.pushline.ConnectionListener() {
+      @Override
+      public void onOpen(dev.pushline.ClientConnection connection) {
+        opened.add(connection);
+      }
+    }));
+    Socket s = new Socket();
+    s.setReceiveBufferSize(4096);
+    s.connect(new InetSocketAddress("127.0.0.1", server.port()));
+    s.setSoTimeout(10_000);
+    try (RawWebSocket flooder = RawWebSocket.upgrade(s, "/pushline")) {
+      dev.pushline.ClientConnection connection = opened.poll(10, TimeUnit.SECONDS);
+      server.channel("fill").subscribe(connection);
+      String chunk = "f".repeat(64 * 1024);
+      // Publish what the client does not read until the server's queue backs up behind the kernel's
+      // socket buffers (4 MiB send buffer at most on Linux by default), 24 MB at most.
+      for (int i = 0; i < 384 && connection.queuedBytes() < 1024 * 1024; i++) {
+        server.channel("fill").publish("chunk", chunk);
+      }
+      assertTrue(connection.queuedBytes() >= 1024 * 1024, "queued: " + connection.queuedBytes());
+      int pings = 50_000;
+      for (int i = 0; i < pings; i++) {
+        flooder.sendFrame(RawWebSocket.PING, true, new byte[0]);
+      }
+      flooder.sendText("{\"type\":\"ping\",\"id\":777}");
+      int pongs = 0;
+      while (true) {
+        RawWebSocket.Frame f = flooder.readFrame();
+        if (f.opcode() == RawWebSocket.PONG) {
+          pongs++;
+        } else if (f.opcode() == RawWebSocket.TEXT && f.text().contains("777")) {
+          break;
+        }
+      }
+      // One pong waited behind the backlog; the RFC lets a server answer only the latest ping.
+      assertTrue(pongs >= 1 && pongs <= 3, pongs + " pongs for " + pings + " pings");
+    }
+    assertServerServes();
+  }
+
+  @Test
   void aMessageOverTheLimitInOneFrameClosesWith1009() throws IOException {
     start(PushServer.builder().maxMessageBytes(1024));
     try (RawWebSocket ws = subscribed("x")) {
