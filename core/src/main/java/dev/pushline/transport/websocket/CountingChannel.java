@@ -52,6 +52,12 @@ final class CountingChannel implements WrappedByteChannel {
     /** Java-WebSocket tried to answer the upgrade with an error response of its own; selector thread. */
     default void upgradeRejected(int status) {}
 
+    /**
+     * TLS input waits to be read with no read event to come (it arrived with the end of the handshake,
+     * which a delegated task finished); selector thread. The server reads it with {@link #readMore}.
+     */
+    default void inputBuffered() {}
+
     /** {@code channel} closed; runs once. */
     default void closed(CountingChannel channel) {}
   }
@@ -253,6 +259,9 @@ final class CountingChannel implements WrappedByteChannel {
   public void writeMore() throws IOException {
     if (tls != null) {
       tls.writeMore();
+      if (tls.hasBufferedInput()) {
+        events.inputBuffered();
+      }
     }
   }
 
@@ -270,7 +279,7 @@ final class CountingChannel implements WrappedByteChannel {
 
   @Override
   public boolean isNeedRead() {
-    return tls != null && tls.isNeedRead();
+    return tls != null && tls.hasBufferedInput();
   }
 
   // --- the rest --------------------------------------------------------------------------------

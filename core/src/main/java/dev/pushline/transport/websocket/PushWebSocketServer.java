@@ -28,6 +28,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLEngine;
+import org.java_websocket.SocketChannelIOHelper;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketAdapter;
 import org.java_websocket.WebSocketImpl;
@@ -291,6 +292,31 @@ final class PushWebSocketServer extends WebSocketServer {
     }
   }
 
+  /**
+   * Hands TLS input that is already received to the connection's worker, as the selector does after a
+   * read; for input that came with the end of a handshake finished outside a read (no read event will
+   * come for it). Selector thread.
+   */
+  private void readBuffered(WebSocketImpl w) {
+    try {
+      for (int i = 0; i < 16 && w.getChannel() instanceof CountingChannel c && c.isNeedRead(); i++) {
+        ByteBuffer buffer = createBuffer();
+        boolean more = SocketChannelIOHelper.readMore(buffer, w, c);
+        if (buffer.hasRemaining()) {
+          w.inQueue.put(buffer);
+          queue(w);
+        }
+        if (!more) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      w.closeConnection(CloseFrame.ABNORMAL_CLOSE, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   // --- callbacks -------------------------------------------------------------------------------
 
   @Override
@@ -504,6 +530,11 @@ final class PushWebSocketServer extends WebSocketServer {
           @Override
           public void upgradeRejected(int status) {
             refuseBadUpgrade(w);
+          }
+
+          @Override
+          public void inputBuffered() {
+            readBuffered(w);
           }
 
           @Override

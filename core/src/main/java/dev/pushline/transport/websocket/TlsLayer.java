@@ -14,6 +14,12 @@ interface TlsLayer extends GatheringByteChannel, WrappedByteChannel {
   /** Encrypted bytes not yet written to the socket. */
   boolean hasPendingOutput();
 
+  /**
+   * Whether application bytes have been received and decrypted, or wait encrypted in full records, with
+   * the handshake done: {@link #readMore} returns them without reading the socket.
+   */
+  boolean hasBufferedInput();
+
   /** Sends {@code close_notify} and half-closes the TCP connection. */
   void shutdownOutput() throws IOException;
 }

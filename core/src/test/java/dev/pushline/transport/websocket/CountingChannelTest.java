@@ -132,6 +132,11 @@ class CountingChannelTest {
     }
 
     @Override
+    public boolean hasBufferedInput() {
+      return false;
+    }
+
+    @Override
     public boolean isNeedWrite() {
       return pending > 0;
     }
