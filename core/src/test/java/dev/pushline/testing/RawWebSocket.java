@@ -106,6 +106,23 @@ public final class RawWebSocket implements Closeable {
     }
   }
 
+  /**
+   * Writes {@code chunk} again and again until the server cuts the connection off; fails if it took
+   * {@code maxBytes} first.
+   */
+  public static void sendUntilCutOff(Socket s, byte[] chunk, long maxBytes) {
+    long sent = 0;
+    try {
+      while (sent < maxBytes) {
+        s.getOutputStream().write(chunk);
+        sent += chunk.length;
+      }
+    } catch (IOException cutOff) {
+      return; // expected: a reset or broken pipe once the server closed
+    }
+    throw new AssertionError("the server took " + sent + " bytes without cutting the connection off");
+  }
+
   /** Sends {@code request} as is and reads the response: head, then a body of its Content-Length. */
   public static Response exchange(Socket s, String request) throws IOException {
     s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));

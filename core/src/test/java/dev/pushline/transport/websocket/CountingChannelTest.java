@@ -188,6 +188,15 @@ class CountingChannelTest {
     }
   }
 
+  /** A channel over a {@link FakeTls}, with the connection's queue. */
+  private record TlsFixture(LinkedBlockingQueue<ByteBuffer> queue, FakeTls tls, CountingChannel channel) {
+    static TlsFixture create(SocketChannel unused) {
+      LinkedBlockingQueue<ByteBuffer> queue = new LinkedBlockingQueue<>();
+      FakeTls tls = new FakeTls();
+      return new TlsFixture(queue, tls, new CountingChannel(unused, tls, queue, new CountingChannel.Events() {}));
+    }
+  }
+
   private static ByteBuffer frame(int bytes) {
     return ByteBuffer.allocate(bytes).asReadOnlyBuffer();
   }
@@ -195,9 +204,10 @@ class CountingChannelTest {
   @Test
   void overTlsTheLastBufferIsHeldBackByOneByteUntilItsRecordHasLeft() throws Exception {
     try (SocketChannel unused = SocketChannel.open()) {
-      LinkedBlockingQueue<ByteBuffer> queue = new LinkedBlockingQueue<>();
-      FakeTls tls = new FakeTls();
-      CountingChannel channel = new CountingChannel(unused, tls, queue, new CountingChannel.Events() {});
+      TlsFixture f = TlsFixture.create(unused);
+      LinkedBlockingQueue<ByteBuffer> queue = f.queue();
+      FakeTls tls = f.tls();
+      CountingChannel channel = f.channel();
       ByteBuffer frame = frame(20);
       queue.add(frame);
       tls.room = 18; // the first record (16) leaves, the second (4) only half
@@ -218,9 +228,10 @@ class CountingChannelTest {
   @Test
   void overTlsAFrameCutByARecordBoundaryIsNotHeldBack() throws Exception {
     try (SocketChannel unused = SocketChannel.open()) {
-      LinkedBlockingQueue<ByteBuffer> queue = new LinkedBlockingQueue<>();
-      FakeTls tls = new FakeTls();
-      CountingChannel channel = new CountingChannel(unused, tls, queue, new CountingChannel.Events() {});
+      TlsFixture f = TlsFixture.create(unused);
+      LinkedBlockingQueue<ByteBuffer> queue = f.queue();
+      FakeTls tls = f.tls();
+      CountingChannel channel = f.channel();
       ByteBuffer a = frame(40);
       ByteBuffer b = frame(10);
       queue.add(a);
@@ -240,9 +251,10 @@ class CountingChannelTest {
   @Test
   void aRefusalShutsTheOutputOnlyOnceItsLastRecordHasLeftAndNothingElseIsSent() throws Exception {
     try (SocketChannel unused = SocketChannel.open()) {
-      LinkedBlockingQueue<ByteBuffer> queue = new LinkedBlockingQueue<>();
-      FakeTls tls = new FakeTls();
-      CountingChannel channel = new CountingChannel(unused, tls, queue, new CountingChannel.Events() {});
+      TlsFixture f = TlsFixture.create(unused);
+      LinkedBlockingQueue<ByteBuffer> queue = f.queue();
+      FakeTls tls = f.tls();
+      CountingChannel channel = f.channel();
       ByteBuffer refusal = ByteBuffer.allocate(30);
       ByteBuffer libraryPage = ByteBuffer.wrap("HTTP/1.1 404 WebSocket Upgrade Failure\r\n".getBytes(StandardCharsets.US_ASCII));
       assertTrue(channel.refuse(refusal));

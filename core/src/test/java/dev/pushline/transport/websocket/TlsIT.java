@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pushline.ClientConnection;
 import dev.pushline.CloseCodes;
-import dev.pushline.ConnectionListener;
 import dev.pushline.Publication;
 import dev.pushline.PushServer;
 import dev.pushline.client.PushClient;
+import dev.pushline.testing.ConnectionRecorder;
 import dev.pushline.testing.RawWebSocket;
 import dev.pushline.testing.SelfSignedTls;
 import dev.pushline.testing.Threads;
@@ -181,18 +181,12 @@ class TlsIT {
 
   @Test
   void queuedBytesDropToZeroOnceATlsPeerHasReadEverythingWithoutFurtherTraffic() throws Exception {
-    BlockingQueue<ClientConnection> opened = new LinkedBlockingQueue<>();
+    ConnectionRecorder connections = new ConnectionRecorder();
     // No pings during the test: nothing but the publications themselves may move the bytes.
     start(PushServer.builder().pingInterval(Duration.ofHours(1)).maxQueuedBytes(32L * 1024 * 1024)
-        .connectionListener(new ConnectionListener() {
-      @Override
-      public void onOpen(ClientConnection connection) {
-        opened.add(connection);
-      }
-    }));
+        .connectionListener(connections));
     RawWebSocket reader = rawTls(4096);
-    ClientConnection connection = opened.poll(10, TimeUnit.SECONDS);
-    assertNotNull(connection);
+    ClientConnection connection = connections.nextOpened();
     server.channel("big").subscribe(connection);
     String chunk = "b".repeat(40 * 1024);
     // Publish what the client does not read until bytes queue up behind the kernel's socket buffers (up to
@@ -214,21 +208,10 @@ class TlsIT {
 
   @Test
   void aStalledTlsReaderIsClosedWith3001WhileAnotherReceivesEverything() throws Exception {
-    BlockingQueue<Integer> closedCodes = new LinkedBlockingQueue<>();
-    BlockingQueue<ClientConnection> opened = new LinkedBlockingQueue<>();
-    start(PushServer.builder().maxQueuedBytes(256 * 1024).connectionListener(new ConnectionListener() {
-      @Override
-      public void onOpen(ClientConnection connection) {
-        opened.add(connection);
-      }
-
-      @Override
-      public void onClosed(ClientConnection connection, int code, String reason) {
-        closedCodes.add(code);
-      }
-    }));
+    ConnectionRecorder connections = new ConnectionRecorder();
+    start(PushServer.builder().maxQueuedBytes(256 * 1024).connectionListener(connections));
     RawWebSocket stalled = rawTls(4096);
-    ClientConnection stalledConnection = opened.poll(10, TimeUnit.SECONDS);
+    ClientConnection stalledConnection = connections.nextOpened();
     server.channel("big").subscribe(stalledConnection);
     PushClient fast = pushClient("wss");
     fast.connect().get(10, TimeUnit.SECONDS);
@@ -244,7 +227,7 @@ class TlsIT {
       assertNotNull(p, "publication " + i);
       assertEquals(i, p.offset());
     }
-    assertEquals(CloseCodes.SLOW_CONSUMER, closedCodes.poll(10, TimeUnit.SECONDS));
+    assertEquals(CloseCodes.SLOW_CONSUMER, connections.nextCloseCode());
     stalled.close();
   }
 

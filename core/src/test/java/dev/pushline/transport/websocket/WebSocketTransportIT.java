@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pushline.PushException;
 import dev.pushline.PushServer;
+import dev.pushline.testing.ConnectionRecorder;
 import dev.pushline.testing.RawWebSocket;
 import dev.pushline.testing.Threads;
 import dev.pushline.transport.Handshake;
@@ -157,20 +158,14 @@ class WebSocketTransportIT {
 
   @Test
   void aClientFloodingPingsWithoutReadingGetsOnePongNotOneEach() throws Exception {
-    java.util.concurrent.BlockingQueue<dev.pushline.ClientConnection> opened =
-        new java.util.concurrent.LinkedBlockingQueue<>();
-    start(PushServer.builder().maxQueuedBytes(32L * 1024 * 1024).connectionListener(new dev.pushline.ConnectionListener() {
-      @Override
-      public void onOpen(dev.pushline.ClientConnection connection) {
-        opened.add(connection);
-      }
-    }));
+    ConnectionRecorder connections = new ConnectionRecorder();
+    start(PushServer.builder().maxQueuedBytes(32L * 1024 * 1024).connectionListener(connections));
     Socket s = new Socket();
     s.setReceiveBufferSize(4096);
     s.connect(new InetSocketAddress("127.0.0.1", server.port()));
     s.setSoTimeout(10_000);
     try (RawWebSocket flooder = RawWebSocket.upgrade(s, "/pushline")) {
-      dev.pushline.ClientConnection connection = opened.poll(10, TimeUnit.SECONDS);
+      dev.pushline.ClientConnection connection = connections.nextOpened();
       server.channel("fill").subscribe(connection);
       String chunk = "f".repeat(64 * 1024);
       // Publish what the client does not read until the server's queue backs up behind the kernel's
@@ -359,17 +354,7 @@ class WebSocketTransportIT {
       assertEquals(403, status(RawWebSocket.exchange(chatty, RawWebSocket.upgradeRequest("/t?refuse=403", ""))));
       // idle keeps its socket open: the handshake timeout closes it. chatty keeps sending: the server
       // drops what it sends, then closes once it is clearly not listening.
-      byte[] junk = new byte[16 * 1024];
-      long sent = 0;
-      try {
-        while (sent < 64L * 1024 * 1024) {
-          chatty.getOutputStream().write(junk);
-          sent += junk.length;
-        }
-        throw new AssertionError("the server took 64 MiB from a refused client");
-      } catch (IOException closedByServer) {
-        // expected: reset once the server closed
-      }
+      RawWebSocket.sendUntilCutOff(chatty, new byte[16 * 1024], 64L * 1024 * 1024);
       t.awaitSocketCount(0);
     }
   }
@@ -418,17 +403,8 @@ class WebSocketTransportIT {
       // A head that never ends: refused at 4 KiB, then cut off; never buffered
       try (Socket s = RawWebSocket.socket(t.port)) {
         s.getOutputStream().write("GET /t HTTP/1.1\r\nX-Endless: ".getBytes(StandardCharsets.US_ASCII));
-        byte[] more = "a".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII);
-        long sent = 0;
-        try {
-          while (sent < 64L * 1024 * 1024) {
-            s.getOutputStream().write(more);
-            sent += more.length;
-          }
-          throw new AssertionError("the server took 64 MiB of one request head");
-        } catch (IOException closedByServer) {
-          // expected
-        }
+        RawWebSocket.sendUntilCutOff(s, "a".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII),
+            64L * 1024 * 1024);
       }
       t.assertEchoes(good, "unharmed");
       t.awaitSocketCount(1);
