@@ -33,6 +33,7 @@ import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketAdapter;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
@@ -325,7 +326,9 @@ final class PushWebSocketServer extends WebSocketServer {
     // Java-WebSocket gives up on a request it cannot parse (not HTTP, not GET, not HTTP/1.1) without
     // answering; one it parsed but will not upgrade it answers itself, which CountingChannel turns into
     // upgradeRejected. Either way the client is owed an answer.
-    if (!w.isOpen() && w.outQueue.isEmpty() && w.getChannel() instanceof CountingChannel c && !c.refusing()) {
+    // Never-connected only: a 1006 close of an open connection also passes here, already CLOSING.
+    if (w.getReadyState() == ReadyState.NOT_YET_CONNECTED && w.outQueue.isEmpty()
+        && w.getChannel() instanceof CountingChannel c && !c.refusing()) {
       refuseBadUpgrade(w);
     }
   }

@@ -157,7 +157,7 @@ class WebSocketTransportIT {
   }
 
   @Test
-  void aClientFloodingPingsWithoutReadingGetsOnePongNotOneEach() throws Exception {
+  void aClientFloodingPingsWithoutReadingGetsFewPongsNotOneEach() throws Exception {
     ConnectionRecorder connections = new ConnectionRecorder();
     start(PushServer.builder().maxQueuedBytes(32L * 1024 * 1024).connectionListener(connections));
     Socket s = new Socket();
@@ -188,8 +188,10 @@ class WebSocketTransportIT {
           break;
         }
       }
-      // One pong waited behind the backlog; the RFC lets a server answer only the latest ping.
-      assertTrue(pongs >= 1 && pongs <= 3, pongs + " pongs for " + pings + " pings");
+      // At most one pong waits behind the backlog at a time (the RFC lets a server answer only the latest
+      // ping); a few more leave whenever the kernel takes more of the backlog (its send buffer grows).
+      // Without the bound: one pong per ping, all queued.
+      assertTrue(pongs >= 1 && pongs < pings / 100, pongs + " pongs for " + pings + " pings");
     }
     assertServerServes();
   }
