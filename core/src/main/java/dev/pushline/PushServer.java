@@ -50,7 +50,7 @@ public final class PushServer implements AutoCloseable {
 
   private PushServer(Builder b) {
     this.settings = new TransportSettings(b.host, b.port, b.path, b.maxMessageBytes, b.handshakeTimeout,
-        b.pingInterval);
+        b.pingInterval, b.maxHandshakeBytes, b.maxConnections, b.maxConnectionsPerAddress, b.tls);
     this.transport = b.transport != null ? b.transport : WebSocketTransport.create();
     this.engine = new Engine(new EngineConfig(b.maxMessageBytes, b.maxSubscriptionsPerConnection,
         b.clientPublish, b.callbackThreads, b.connectionListener, b.channelOptions, b.namespaceOptions,
@@ -87,7 +87,8 @@ public final class PushServer implements AutoCloseable {
       }
       engine.start();
       state = State.STARTED;
-      log.info("pushline listening on ws://{}:{}{}", settings.host(), address.getPort(), settings.path());
+      log.info("pushline listening on {}://{}:{}{}", settings.tls() == null ? "ws" : "wss", settings.host(),
+          address.getPort(), settings.path());
       return this;
     }
   }
@@ -189,6 +190,10 @@ public final class PushServer implements AutoCloseable {
     private int maxSubscriptionsPerConnection = 1024;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private Duration pingInterval = Duration.ofSeconds(25);
+    private javax.net.ssl.SSLContext tls;
+    private int maxConnections = TransportSettings.DEFAULT_MAX_CONNECTIONS;
+    private int maxConnectionsPerAddress = TransportSettings.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    private int maxHandshakeBytes = TransportSettings.DEFAULT_MAX_HANDSHAKE_BYTES;
     private long maxQueuedBytes = 1024 * 1024;
     private ChannelOptions channelOptions = ChannelOptions.DEFAULT;
     private final java.util.Map<String, ChannelOptions> namespaceOptions = new java.util.HashMap<>();
@@ -282,6 +287,69 @@ public final class PushServer implements AutoCloseable {
         throw new IllegalArgumentException("pingInterval is " + interval + "; it must be 10 ms..1 h");
       }
       this.pingInterval = interval;
+      return this;
+    }
+
+    /**
+     * Serves {@code wss://} (WebSocket over TLS) with {@code context}, which holds the server's certificate
+     * and key (for example from a PKCS12 key store through a {@code KeyManagerFactory}); protocols and
+     * cipher suites are the context's defaults (on JDK 17, TLS 1.3 and 1.2). Default: none, plain
+     * {@code ws://}. At scale, terminate TLS in a proxy in front instead: in-process TLS costs heap per
+     * connection and CPU per message (see the README).
+     *
+     * @throws IllegalArgumentException if the context is not initialised
+     */
+    public Builder tls(javax.net.ssl.SSLContext context) {
+      Objects.requireNonNull(context, "tls");
+      try {
+        context.createSSLEngine();
+      } catch (IllegalStateException e) {
+        throw new IllegalArgumentException("the tls context (" + context.getProtocol()
+            + ") is not initialised; call init(keyManagers, trustManagers, random) first", e);
+      }
+      this.tls = context;
+      return this;
+    }
+
+    /**
+     * The most sockets open at once, counted from accept, so sockets still in their handshake count. A
+     * socket past the limit is closed as soon as it is accepted, before anything is read: the client sees
+     * the connection closed (a browser: close code 1006) and reconnects with its backoff. Bounds memory
+     * and file descriptors, whatever clients do. Lowered at start to below the process's open-file limit
+     * if that is lower (logged at INFO). Default 20,000.
+     */
+    public Builder maxConnections(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxConnections is " + max + "; it must be >= 1");
+      }
+      this.maxConnections = max;
+      return this;
+    }
+
+    /**
+     * The most sockets open at once from one remote IP address, counted and refused like
+     * {@link #maxConnections}. Keeps one host from taking every connection. Behind a reverse proxy every
+     * client has the proxy's address: raise this to {@link #maxConnections} there and limit per client in
+     * the proxy. Default 1,000.
+     */
+    public Builder maxConnectionsPerAddress(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxConnectionsPerAddress is " + max + "; it must be >= 1");
+      }
+      this.maxConnectionsPerAddress = max;
+      return this;
+    }
+
+    /**
+     * The largest opening request head (request line and headers, cookies included) a client may send. A
+     * larger one is refused with HTTP 431 after at most this many bytes were buffered. Default 16 KiB;
+     * 1 KiB to 64 KiB.
+     */
+    public Builder maxHandshakeBytes(int bytes) {
+      if (bytes < 1024 || bytes > 64 * 1024) {
+        throw new IllegalArgumentException("maxHandshakeBytes is " + bytes + "; it must be 1024..65536");
+      }
+      this.maxHandshakeBytes = bytes;
       return this;
     }
 

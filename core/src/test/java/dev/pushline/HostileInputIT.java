@@ -165,7 +165,7 @@ class HostileInputIT {
         // Frame-level abuse: the server closes this connection (or we drop it); then reconnect. The server
         // may close while we are still writing a large frame: that is one of the expected outcomes.
         try {
-          abuse(ws, random, kind % 7);
+          abuse(ws, random, kind % 8);
         } catch (IOException closedUnderUs) {
           // expected: the server refused the frame and closed the socket
         }
@@ -206,6 +206,13 @@ class HostileInputIT {
       }
       case 4 -> ws.sendFrame(RawWebSocket.TEXT, true, new byte[] {(byte) 0xFF, (byte) 0xFE, 'x'});
       case 5 -> ws.sendFrame(5 + random.nextInt(3), true, Inputs.bytes(random, 8));
+      case 6 -> {
+        // Empty fragments: nothing for the byte limit, but one list entry each until the last fragment
+        ws.sendFrame(RawWebSocket.TEXT, false, new byte[] {'{'});
+        for (int k = 0; k < 2_000; k++) {
+          ws.sendFrame(RawWebSocket.CONTINUATION, false, new byte[0]);
+        }
+      }
       default -> ws.sendRaw(Inputs.bytes(random, 1 + random.nextInt(200)));
     }
   }

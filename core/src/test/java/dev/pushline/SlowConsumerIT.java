@@ -38,7 +38,9 @@ class SlowConsumerIT {
   void aStalledReaderIsBoundedAndDisconnectedWhileAThousandOthersGetEverything() throws Exception {
     BlockingQueue<ClientConnection> opened = new LinkedBlockingQueue<>();
     BlockingQueue<Integer> closedCodes = new LinkedBlockingQueue<>();
+    // 1,001 connections, all from 127.0.0.1: one more than the default maxConnectionsPerAddress
     server = PushServer.builder().host("127.0.0.1").port(0).maxQueuedBytes(LIMIT)
+        .maxConnectionsPerAddress(2_000)
         .connectionListener(new ConnectionListener() {
           @Override
           public void onOpen(ClientConnection connection) {

@@ -26,7 +26,9 @@ import java.time.Duration;
  * History on with the defaults ({@link ChannelOptions#DEFAULT}) unless {@code -Dpushline.bench.history=off};
  * {@code maxQueuedBytes} 64 MiB so the closed-loop benchmark never meets the slow-consumer policy (the
  * counter is printed at exit to prove it); pings every 120 s, like the {@code jws-raw} peer's
- * connection-lost timeout; the inbound rate limit off (the publisher is one client connection). On exit (SIGTERM from the harness) it prints one {@code STATS} line.
+ * connection-lost timeout; the inbound rate limit off (the publisher is one client connection);
+ * {@code maxConnectionsPerAddress} 20,000, since every load client is on 127.0.0.1. On exit (SIGTERM from
+ * the harness) it prints one {@code STATS} line.
  */
 public final class PushlinePeer {
 
@@ -45,6 +47,8 @@ public final class PushlinePeer {
         .host("127.0.0.1")
         .port(port)
         .maxQueuedBytes(64L * 1024 * 1024)
+        // Every benchmark client connects from 127.0.0.1: the per-address default (1,000) would refuse them.
+        .maxConnectionsPerAddress(20_000)
         .pingInterval(Duration.ofSeconds(120))
         .channelOptions(history ? ChannelOptions.DEFAULT : ChannelOptions.noHistory());
     String label;

@@ -62,7 +62,11 @@ public final class RawWebSocket implements Closeable {
 
   /** Connects and performs the upgrade; fails unless the server answers 101. */
   public static RawWebSocket connect(int port, String path) throws IOException {
-    Socket s = socket(port);
+    return upgrade(socket(port), path);
+  }
+
+  /** Performs the upgrade on a connected socket (an {@code SSLSocket} too); fails unless the server answers 101. */
+  public static RawWebSocket upgrade(Socket s, String path) throws IOException {
     String response = handshake(s, path);
     if (!response.startsWith("HTTP/1.1 101")) {
       s.close();
@@ -103,6 +107,65 @@ public final class RawWebSocket implements Closeable {
     request.append("\r\n");
     s.getOutputStream().write(request.toString().getBytes(StandardCharsets.US_ASCII));
     return readHead(s.getInputStream());
+  }
+
+  /** A valid upgrade request for {@code path}, with {@code extraHeaders} (each ending in CR LF). */
+  public static String upgradeRequest(String path, String extraHeaders) {
+    byte[] key = new byte[16];
+    ThreadLocalRandom.current().nextBytes(key);
+    return "GET " + path + " HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\n"
+        + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\n"
+        + "Sec-WebSocket-Version: 13\r\n"
+        + extraHeaders + "\r\n";
+  }
+
+  /** An HTTP response: its head (status line and headers) and its body. */
+  public record Response(String head, String body) {
+    public String statusLine() {
+      return head.lines().findFirst().orElse("");
+    }
+
+    /** The value of header {@code name} (any case), or null. */
+    public String header(String name) {
+      return head.lines().skip(1)
+          .filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
+          .map(l -> l.substring(name.length() + 1).trim()).findFirst().orElse(null);
+    }
+  }
+
+  /**
+   * Writes {@code chunk} again and again until the server cuts the connection off; fails if it took
+   * {@code maxBytes} first.
+   */
+  public static void sendUntilCutOff(Socket s, byte[] chunk, long maxBytes) {
+    long sent = 0;
+    try {
+      while (sent < maxBytes) {
+        s.getOutputStream().write(chunk);
+        sent += chunk.length;
+      }
+    } catch (IOException cutOff) {
+      return; // expected: a reset or broken pipe once the server closed
+    }
+    throw new AssertionError("the server took " + sent + " bytes without cutting the connection off");
+  }
+
+  /** Sends {@code request} as is and reads the response: head, then a body of its Content-Length. */
+  public static Response exchange(Socket s, String request) throws IOException {
+    s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+    return readResponse(s);
+  }
+
+  /** Reads a response: head, then a body of its Content-Length (none without one). */
+  public static Response readResponse(Socket s) throws IOException {
+    InputStream in = s.getInputStream();
+    String head = readHead(in);
+    Response headOnly = new Response(head, "");
+    String length = headOnly.header("Content-Length");
+    byte[] body = new DataInputStream(in).readNBytes(length == null ? 0 : Integer.parseInt(length));
+    return new Response(head, new String(body, StandardCharsets.UTF_8));
   }
 
   private static String readHead(InputStream in) throws IOException {

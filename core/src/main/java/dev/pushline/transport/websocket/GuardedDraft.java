@@ -18,13 +18,22 @@ import org.java_websocket.framing.Framedata;
  * soon as it passes the limit. No extensions: permessage-deflate in 1.6.0 is unsafe (zip bombs, corrupt
  * broadcasts).
  *
- * <p>The server copies the draft for each connection ({@link #copyInstance}), so {@link #messageBytes} is
- * per connection and only touched by that connection's decoder thread.
+ * <p>It also limits a message to {@link #MAX_FRAGMENTS} fragments. Java-WebSocket keeps every fragment of a
+ * message in a list until the last, empty ones too, so the byte count alone does not bound it. Measured:
+ * one client sending empty continuation frames (6 bytes each on the wire) ran a 1 GiB server out of heap
+ * in under 5 s, and the {@code OutOfMemoryError} stopped the whole server.
+ *
+ * <p>The server copies the draft for each connection ({@link #copyInstance}), so {@link #messageBytes}
+ * and {@link #fragments} are per connection and only touched by that connection's decoder thread.
  */
 final class GuardedDraft extends Draft_6455 {
 
+  /** The most fragments one message may have (its first frame included). */
+  static final int MAX_FRAGMENTS = 1024;
+
   private final int maxMessageBytes;
   private long messageBytes;
+  private int fragments;
 
   GuardedDraft(int maxMessageBytes) {
     super(Collections.emptyList(), maxMessageBytes);
@@ -36,14 +45,23 @@ final class GuardedDraft extends Draft_6455 {
     Opcode opcode = frame.getOpcode();
     if (opcode == Opcode.TEXT || opcode == Opcode.BINARY || opcode == Opcode.CONTINUOUS) {
       long size = frame.getPayloadData().remaining();
-      messageBytes = opcode == Opcode.CONTINUOUS ? messageBytes + size : size;
+      boolean continuation = opcode == Opcode.CONTINUOUS;
+      messageBytes = continuation ? messageBytes + size : size;
+      fragments = continuation ? fragments + 1 : 1;
       if (messageBytes > maxMessageBytes) {
         messageBytes = 0;
+        fragments = 0;
         throw new LimitExceededException(
             "message is over " + maxMessageBytes + " bytes", maxMessageBytes);
       }
+      if (fragments > MAX_FRAGMENTS) {
+        messageBytes = 0;
+        fragments = 0;
+        throw new LimitExceededException("message has over " + MAX_FRAGMENTS + " fragments", maxMessageBytes);
+      }
       if (frame.isFin()) {
         messageBytes = 0;
+        fragments = 0;
       }
     }
     super.processFrame(webSocket, frame);

@@ -39,6 +39,12 @@ final class JwsConnection implements TransportConnection {
   private String closeReason; // guarded by this
   private boolean closedBeforeOpen; // guarded by this
   volatile long lastPongNanos = System.nanoTime();
+  /**
+   * Our pong to the client's last ping, until the next one; read and written by the connection's decoder
+   * thread only. (Its position is moved by the selector thread; the decoder sees it through the queue that
+   * hands it each read.)
+   */
+  java.nio.ByteBuffer lastPong;
 
   JwsConnection(WebSocketImpl socket, Handshake handshake, Object context) {
     this.socket = socket;

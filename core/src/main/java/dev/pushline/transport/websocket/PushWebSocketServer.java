@@ -6,6 +6,7 @@ import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.TransportListener;
 import dev.pushline.transport.TransportSettings;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
@@ -17,11 +18,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLEngine;
+import org.java_websocket.SocketChannelIOHelper;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketAdapter;
 import org.java_websocket.WebSocketImpl;
@@ -30,6 +37,8 @@ import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
+import org.java_websocket.framing.PingFrame;
+import org.java_websocket.framing.PongFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.java_websocket.WebSocketServerFactory;
@@ -44,8 +53,17 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * Java-WebSocket's {@code WebSocketSelector-N} (accept, read, write; runs most {@code onClose}) and
  * {@code WebSocketWorker-N} (handshake and frame decoding; runs {@code onOpen} and {@code onMessage}), plus
- * our {@code pushline-sweeper}, which closes stalled handshakes and pings. Every callback into the engine
- * is wrapped in {@code catch (Throwable)}: an {@code Error} escaping a worker would stop the whole server.
+ * our {@code pushline-sweeper}, which closes stalled handshakes and pings, and with TLS
+ * {@code pushline-tls-N}, which run the TLS engines' delegated tasks (certificate and key work). Every
+ * callback into the engine is wrapped in {@code catch (Throwable)}: an {@code Error} escaping a worker
+ * would stop the whole server.
+ *
+ * <h2>Refusals</h2>
+ * Every refused upgrade is answered by {@link #refuse} with an HTTP status of ours and a JSON body
+ * ({@link HttpRefusal}), never by Java-WebSocket's "404 WebSocket Upgrade Failure": a
+ * {@link HandshakeDecision} refusal with its status, another path with 404, a head over
+ * {@code maxHandshakeBytes} with 431, what Java-WebSocket finds invalid with 400. Past a connection
+ * limit a socket is closed at accept, before anything is read ({@link ConnectionLimiter}).
  */
 final class PushWebSocketServer extends WebSocketServer {
 
@@ -60,7 +78,12 @@ final class PushWebSocketServer extends WebSocketServer {
   private volatile Exception startFailure;
   /** Sockets accepted and not yet open, with the time they were accepted. */
   private final Map<WebSocketImpl, Long> handshaking = new ConcurrentHashMap<>();
+  /** Every socket counted by {@link #limiter}, until it closes. */
+  private final Set<CountingChannel> sockets = ConcurrentHashMap.newKeySet();
+  private final ConnectionLimiter limiter;
   private final ScheduledExecutorService sweeper;
+  /** Runs TLS delegated tasks; null without TLS. */
+  private final ThreadPoolExecutor tlsTasks;
 
   PushWebSocketServer(TransportSettings settings, TransportListener listener, int decoderThreads) {
     super(new InetSocketAddress(settings.host(), settings.port()), decoderThreads,
@@ -72,12 +95,37 @@ final class PushWebSocketServer extends WebSocketServer {
     setReuseAddr(true);
     setMaxPendingConnections(4096);
     setConnectionLostTimeout(0); // we ping ourselves; its checker thread could not be joined on close
+    this.limiter = new ConnectionLimiter(ConnectionLimiter.capByOpenFileLimit(settings.maxConnections()),
+        settings.maxConnectionsPerAddress());
+    this.tlsTasks = settings.tls() == null ? null : tlsExecutor();
     setWebSocketFactory(new TrackingFactory());
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "pushline-sweeper");
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /**
+   * Daemon threads for the TLS engines' delegated tasks, as many as cores (Java-WebSocket's default is one
+   * thread for all handshakes); idle ones end after 30 s.
+   */
+  private static ThreadPoolExecutor tlsExecutor() {
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "pushline-tls-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  /** Sockets open now, counted from accept (for tests). */
+  int socketCount() {
+    return limiter.total();
   }
 
   /** The selector thread, kept so that shutdown can join it even when binding failed inside Java-WebSocket. */
@@ -158,6 +206,25 @@ final class PushWebSocketServer extends WebSocketServer {
       w.closeConnection(CloseFrame.GOING_AWAY, "server shutting down");
     }
     handshaking.clear();
+    for (CountingChannel c : sockets) {
+      closeQuietly(c); // any the selector had not closed when it stopped
+    }
+    if (tlsTasks != null) {
+      tlsTasks.shutdownNow();
+      try {
+        tlsTasks.awaitTermination(JOIN_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void closeQuietly(CountingChannel c) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      // closing a socket that failed: nothing left to release, nobody to tell
+    }
   }
 
   // --- handshake -------------------------------------------------------------------------------
@@ -171,8 +238,7 @@ final class PushWebSocketServer extends WebSocketServer {
     String path = q < 0 ? descriptor : descriptor.substring(0, q);
     String query = q < 0 ? "" : descriptor.substring(q + 1);
     if (!path.equals(settings.path())) {
-      // Answered with "404 WebSocket Upgrade Failure"; the sweeper closes the socket afterwards.
-      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "no WebSocket endpoint at this path");
+      throw refuse((WebSocketImpl) conn, 404, "no WebSocket endpoint at this path");
     }
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (Iterator<String> it = request.iterateHttpFields(); it.hasNext(); ) {
@@ -190,14 +256,82 @@ final class PushWebSocketServer extends WebSocketServer {
       decision = HandshakeDecision.reject(500, "server error");
     }
     if (!decision.accepted()) {
-      // Answered with "404 WebSocket Upgrade Failure"; the sweeper closes the socket afterwards.
-      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, decision.reason());
+      throw refuse((WebSocketImpl) conn, decision.status(), decision.reason());
     }
     conn.setAttachment(new JwsConnection((WebSocketImpl) conn, handshake, decision.context()));
     return response;
   }
 
+  /**
+   * Answers {@code w}'s request with {@code status} and {@code reason} and closes it (see
+   * {@link CountingChannel}). The first refusal of a socket wins. Any thread.
+   *
+   * @return what the handshake hook throws so that Java-WebSocket does not upgrade; its own error page
+   *     is dropped unsent
+   */
+  private InvalidDataException refuse(WebSocketImpl w, int status, String reason) {
+    if (w.getChannel() instanceof CountingChannel c) {
+      ByteBuffer response = HttpRefusal.response(status, reason);
+      if (c.refuse(response)) {
+        log.debug("refused {} with {}: {}", w.getRemoteSocketAddress(), status, reason);
+        w.outQueue.add(response);
+        onWriteDemand(w);
+      }
+    }
+    return new InvalidDataException(CloseFrame.POLICY_VALIDATION, reason);
+  }
+
+  /** Java-WebSocket found the upgrade request invalid: answers 400 instead of its own page. */
+  private void refuseBadUpgrade(WebSocketImpl w) {
+    if (w.getChannel() instanceof CountingChannel c) {
+      ByteBuffer response = HttpRefusal.badUpgrade();
+      if (c.refuse(response)) {
+        log.debug("refused {} with 400: not a valid WebSocket upgrade request", w.getRemoteSocketAddress());
+        w.outQueue.add(response);
+        onWriteDemand(w);
+      }
+    }
+  }
+
+  /**
+   * Hands TLS input that is already received to the connection's worker, as the selector does after a
+   * read; for input that came with the end of a handshake finished outside a read (no read event will
+   * come for it). Selector thread.
+   */
+  private void readBuffered(WebSocketImpl w) {
+    try {
+      for (int i = 0; i < 16 && w.getChannel() instanceof CountingChannel c && c.isNeedRead(); i++) {
+        ByteBuffer buffer = createBuffer();
+        boolean more = SocketChannelIOHelper.readMore(buffer, w, c);
+        if (buffer.hasRemaining()) {
+          w.inQueue.put(buffer);
+          queue(w);
+        }
+        if (!more) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      w.closeConnection(CloseFrame.ABNORMAL_CLOSE, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   // --- callbacks -------------------------------------------------------------------------------
+
+  @Override
+  public void onClosing(WebSocket conn, int code, String reason, boolean remote) {
+    WebSocketImpl w = (WebSocketImpl) conn;
+    // Java-WebSocket gives up on a request it cannot parse (not HTTP, not GET, not HTTP/1.1) without
+    // answering; one it parsed but will not upgrade it answers itself, which CountingChannel turns into
+    // upgradeRejected. Either way the client is owed an answer.
+    // Never-connected only: a 1006 close of an open connection also passes here, already CLOSING.
+    if (w.getReadyState() == ReadyState.NOT_YET_CONNECTED && w.outQueue.isEmpty()
+        && w.getChannel() instanceof CountingChannel c && !c.refusing()) {
+      refuseBadUpgrade(w);
+    }
+  }
 
   @Override
   public void onStart() {
@@ -278,6 +412,29 @@ final class PushWebSocketServer extends WebSocketServer {
     log.debug("connection error from {}: {}", conn.getRemoteSocketAddress(), ex.toString());
   }
 
+  /**
+   * Answers a ping unless our pong to an earlier one is still waiting to be written: RFC 6455 §5.5.3 lets
+   * an endpoint answer only the most recent ping. Java-WebSocket answers each one, into an unbounded
+   * queue that our byte count does not see: measured, a client flooding empty pings without reading grew
+   * the heap by about 130 MB/s (1 GB after 8 s).
+   */
+  @Override
+  public void onWebsocketPing(WebSocket conn, Framedata f) {
+    JwsConnection connection = conn.getAttachment();
+    if (connection == null || !conn.isOpen()) {
+      return;
+    }
+    ByteBuffer previous = connection.lastPong; // decoder thread only, like every ping of this connection
+    if (previous != null && previous.hasRemaining()) {
+      return;
+    }
+    WebSocketImpl w = (WebSocketImpl) conn;
+    ByteBuffer pong = w.getDraft().createBinaryFrame(new PongFrame((PingFrame) f));
+    connection.lastPong = pong;
+    w.outQueue.add(pong);
+    onWriteDemand(w);
+  }
+
   @Override
   public void onWebsocketPong(WebSocket conn, Framedata f) {
     JwsConnection connection = conn.getAttachment();
@@ -303,6 +460,11 @@ final class PushWebSocketServer extends WebSocketServer {
           log.debug("closing {}: no finished handshake within {}", w.getRemoteSocketAddress(),
               settings.handshakeTimeout());
           w.closeConnection(CloseFrame.NEVER_CONNECTED, "handshake timeout");
+        }
+      }
+      for (CountingChannel c : sockets) {
+        if (!c.isOpen()) {
+          closeQuietly(c); // closed under Java-WebSocket's feet (a TLS close): release its count
         }
       }
       boolean pingDue = now - nextPingNanos >= 0;
@@ -342,34 +504,79 @@ final class PushWebSocketServer extends WebSocketServer {
   }
 
   /**
-   * Records every accepted socket until it opens, so the sweeper can close stalled handshakes, and wraps
-   * each socket in a {@link CountingChannel} so queues can be measured in O(1).
+   * Records every accepted socket until it opens, so the sweeper can close stalled handshakes; counts it
+   * against the connection limits (closing it at accept past one); and wraps it in a
+   * {@link CountingChannel} (over a {@link TlsChannel} with TLS) so queues can be measured in O(1).
    */
   private final class TrackingFactory implements WebSocketServerFactory {
     @Override
     public WebSocketImpl createWebSocket(WebSocketAdapter a, Draft d) {
-      return track(new WebSocketImpl(a, d));
+      return createWebSocket(a, List.of(d));
     }
 
     @Override
     public WebSocketImpl createWebSocket(WebSocketAdapter a, List<Draft> d) {
-      return track(new WebSocketImpl(a, d));
-    }
-
-    private WebSocketImpl track(WebSocketImpl w) {
-      handshaking.put(w, System.nanoTime());
-      return w;
+      PushSocket[] self = new PushSocket[1];
+      self[0] = new PushSocket(a, d, settings.maxHandshakeBytes(), () -> refuse(self[0], 431,
+          "the request head is over " + settings.maxHandshakeBytes() + " bytes"));
+      handshaking.put(self[0], System.nanoTime());
+      return self[0];
     }
 
     @Override
-    public ByteChannel wrapChannel(SocketChannel channel, SelectionKey key) {
-      // The server registers the key with the connection as its attachment before wrapping.
-      return new CountingChannel(channel, ((WebSocketImpl) key.attachment()).outQueue);
+    public ByteChannel wrapChannel(SocketChannel channel, SelectionKey key) throws IOException {
+      // The server registers the key with the connection as its attachment before wrapping. On an
+      // IOException here it cancels the key and closes the socket, quietly: that is the refusal at accept.
+      WebSocketImpl w = (WebSocketImpl) key.attachment();
+      InetAddress address;
+      try {
+        address = ((InetSocketAddress) channel.getRemoteAddress()).getAddress();
+      } catch (IOException e) {
+        handshaking.remove(w);
+        throw e;
+      }
+      String refused = limiter.tryAcquire(address);
+      if (refused != null) {
+        handshaking.remove(w);
+        throw new IOException("connection limit reached: " + refused);
+      }
+      try {
+        TlsChannel tls = settings.tls() == null ? null : new TlsChannel(channel, newEngine(), tlsTasks, key);
+        CountingChannel c = new CountingChannel(channel, tls, w.outQueue, new CountingChannel.Events() {
+          @Override
+          public void upgradeRejected(int status) {
+            refuseBadUpgrade(w);
+          }
+
+          @Override
+          public void inputBuffered() {
+            readBuffered(w);
+          }
+
+          @Override
+          public void closed(CountingChannel channel) {
+            limiter.release(address);
+            sockets.remove(channel);
+          }
+        });
+        sockets.add(c);
+        return c;
+      } catch (IOException | RuntimeException e) {
+        limiter.release(address);
+        handshaking.remove(w);
+        throw e;
+      }
+    }
+
+    private SSLEngine newEngine() {
+      SSLEngine engine = settings.tls().createSSLEngine();
+      engine.setUseClientMode(false);
+      return engine;
     }
 
     @Override
     public void close() {
-      // nothing to release: no executor, no TLS engine
+      // the TLS task pool is shut down and joined by shutdown(), after the selector has stopped
     }
   }
 }

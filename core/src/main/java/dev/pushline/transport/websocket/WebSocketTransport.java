@@ -15,6 +15,16 @@ import java.util.Objects;
  *   <li>Message size limited across fragments (close 1009), no permessage-deflate.</li>
  *   <li>Sockets that do not finish the upgrade within the handshake timeout are closed, and so are
  *       sockets whose handshake was refused (Java-WebSocket leaves both open).</li>
+ *   <li>A refused upgrade is answered with its own HTTP status and a JSON body
+ *       {@code {"error":"..."}} (Java-WebSocket answers every refusal with 404); a request head over
+ *       {@link TransportSettings#maxHandshakeBytes()} with 431, after buffering at most that much.</li>
+ *   <li>Connections are counted from accept, in total and per remote address; past
+ *       {@link TransportSettings#maxConnections()} or {@link TransportSettings#maxConnectionsPerAddress()} a
+ *       socket is closed as soon as it is accepted. The total is kept below the process's open-file
+ *       limit: when accept fails for want of descriptors, Java-WebSocket closes its listening socket for
+ *       good.</li>
+ *   <li>TLS ({@link TransportSettings#tls()}) on Java-WebSocket's TLS channel, with its accounting, its
+ *       writes and its handshake idling fixed (see {@code TlsChannel}).</li>
  *   <li>{@code TCP_NODELAY}, {@code SO_REUSEADDR}, an accept backlog of 4,096.</li>
  *   <li>Engine callbacks are wrapped so that nothing they throw, {@code Error}s included, stops a
  *       decoder thread or the server: the connection concerned is closed with 1011.</li>
@@ -78,6 +88,15 @@ public final class WebSocketTransport implements Transport {
     if (s != null) {
       s.shutdown(code, JwsConnection.clipReason(reason));
     }
+  }
+
+  /** Sockets open now, counted from accept as the connection limits count them; 0 when not running. */
+  int socketCount() {
+    PushWebSocketServer s;
+    synchronized (lock) {
+      s = server;
+    }
+    return s == null ? 0 : s.socketCount();
   }
 
   /**

@@ -156,7 +156,8 @@ class LogTailDemoIT {
 
     ExecutionException refused = assertThrows(ExecutionException.class, () -> connect("https://evil.example"));
     // The upgrade is refused before any WebSocket exists.
-    assertInstanceOf(WebSocketHandshakeException.class, refused.getCause());
+    WebSocketHandshakeException e = assertInstanceOf(WebSocketHandshakeException.class, refused.getCause());
+    assertEquals(403, e.getResponse().statusCode());
 
     WebSocketRecorder local = connect("http://localhost:" + pageUri.getPort());
     local.expect("welcome");
