@@ -9,7 +9,6 @@ import dev.pushline.transport.TransportListener;
 import dev.pushline.transport.TransportSettings;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,7 +29,7 @@ import java.util.Map;
  */
 public final class DiscardingTransport implements Transport {
 
-  private static final Handshake HANDSHAKE = new Handshake("/pushline", "", Map.of("origin", List.of("bench")),
+  private static final Handshake HANDSHAKE = new Handshake("/pushline", "", Map.of(), // no Origin: not a browser
       new InetSocketAddress("127.0.0.1", 40000));
 
   private final Transport framing = WebSocketTransport.create(); // never started: prepare() only
