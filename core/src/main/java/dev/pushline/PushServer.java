@@ -154,6 +154,15 @@ public final class PushServer implements AutoCloseable {
   }
 
   /**
+   * A snapshot of the open connections (those that authenticated), for example to find the clients with
+   * the largest {@link ClientConnection#queuedBytes()}. Costs O(connections); the list does not change
+   * afterwards.
+   */
+  public java.util.List<ClientConnection> connections() {
+    return engine.connections();
+  }
+
+  /**
    * Shuts the server down gracefully: from now on {@link Channel#publish} throws
    * {@link IllegalStateException}; every connection is sent everything published before, then closed with
    * {@link CloseCodes#GOING_AWAY}, which tells clients to reconnect (elsewhere) and resume; a client that

@@ -110,6 +110,23 @@ class AuthenticationTest {
   }
 
   @Test
+  void aConnectionWaitingForItsConnectMessageIsNotListedUntilItAuthenticates() {
+    server = builder().transport(memory).build().start();
+
+    Peer peer = memory.connect(); // no token: upgraded, waits for connect
+    assertEquals(1, server.connectionCount());
+    assertTrue(server.connections().isEmpty(), "the host never sees an unauthenticated connection");
+    peer.send("{\"type\":\"connect\",\"id\":1,\"token\":\"" + token("alice", clock.instant().plusSeconds(60))
+        + "\"}");
+    JsonObject welcome = next(peer);
+    assertEquals("welcome", welcome.get("type").getAsString());
+
+    ClientConnection listed = server.connections().get(0);
+    assertEquals("alice", listed.principal().userId());
+    assertEquals(listed, server.connection(welcome.get("client").getAsString()).orElseThrow());
+  }
+
+  @Test
   void tokenExpiredBeyondTheSkewIsRefusedAtTheHandshakeWith401() {
     server = builder().transport(memory).build().start();
 

@@ -199,6 +199,9 @@ class ServerStatsTest {
     ClientConnection r = server.connection(ids.get(0)).orElseThrow();
     ClientConnection i = server.connection(ids.get(1)).orElseThrow();
     assertTrue(i.queuedBytes() > r.queuedBytes() && r.queuedBytes() > 0);
+    List<ClientConnection> all = new ArrayList<>(server.connections());
+    all.sort(java.util.Comparator.comparingLong(ClientConnection::queuedBytes).reversed());
+    assertEquals(List.of(i, r), all, "the snapshot lists each connection, the slowest reader first");
     ServerStats s = server.stats();
     assertEquals(r.queuedBytes() + i.queuedBytes(), s.queuedBytes());
     assertEquals(i.queuedBytes(), s.largestQueueBytes());
@@ -237,6 +240,7 @@ class ServerStatsTest {
     assertThrows(NullPointerException.class, () -> server.connection(null));
     p.disconnect(1000);
     assertTrue(server.connection(ids.get(0)).isEmpty());
+    assertTrue(server.connections().isEmpty());
   }
 
   @Test

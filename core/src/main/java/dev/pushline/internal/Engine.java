@@ -144,7 +144,19 @@ public final class Engine implements TransportListener {
 
   /** The open connection with id {@code id}, or null. */
   public ClientConnection connection(String id) {
-    return sessions.get(id);
+    Session s = sessions.get(id);
+    return s != null && s.principal() != null ? s : null; // the host never sees unauthenticated sessions
+  }
+
+  /** The open, authenticated connections now, in no particular order. O(connections). */
+  public List<ClientConnection> connections() {
+    List<ClientConnection> out = new java.util.ArrayList<>(sessions.size());
+    for (Session s : sessions.values()) {
+      if (s.principal() != null) {
+        out.add(s);
+      }
+    }
+    return List.copyOf(out);
   }
 
   /**
