@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *   <li>History keeps at most {@link StreamOptions#historySize()} publications; a publication older than
  *       {@link StreamOptions#historyTtl()} is evicted (one exactly that old is still kept).
  *   <li>A stream whose history is empty and that was last used (published to or read) more than
- *       {@link StreamOptions#metaTtl()} ago is forgotten: its epoch ends, the next read starts a new one.
+ *       {@link StreamOptions#metaTtl()} ago is forgotten: its epoch ends, and the next publish or read
+ *       starts a new one, whether or not a sweep came by in between.
  *   <li>When more than {@value #MAX_STREAMS_FOR_IDLE_GRACE} streams exist, a {@link #sweep} forgets every
  *       stream whose history is empty, however recently used, so memory stays bounded whatever names
  *       clients read.
@@ -133,6 +134,9 @@ public final class MemoryBroker implements Broker {
     Objects.requireNonNull(data, "data");
     Objects.requireNonNull(options, "options");
     BrokerHandler h = requireStarted();
+    if (closed) {
+      return closedFuture();
+    }
     long now = clock.millis();
     Stream s = lockedStream(channel, now, options);
     try {
@@ -141,6 +145,7 @@ public final class MemoryBroker implements Broker {
       if (closed) {
         return closedFuture();
       }
+      s.restartIfIdle(now);
       s.options = options;
       s.lastUseMillis = now;
       long offset = s.offset + 1;
@@ -169,12 +174,16 @@ public final class MemoryBroker implements Broker {
     Objects.requireNonNull(query, "query");
     Objects.requireNonNull(options, "options");
     requireStarted();
+    if (closed) {
+      return closedFuture();
+    }
     long now = clock.millis();
     Stream s = lockedStream(channel, now, options);
     try {
       if (closed) {
         return closedFuture();
       }
+      s.restartIfIdle(now);
       s.options = options;
       s.lastUseMillis = now;
       s.evict(now);
@@ -437,14 +446,14 @@ public final class MemoryBroker implements Broker {
   }
 
   /**
-   * One channel's stream. Every field but {@link #epoch} is guarded by {@link #lock}. History holds
+   * One channel's stream. Every field but {@link #lock} is guarded by it. History holds
    * consecutive offsets, the newest being {@link #offset}: every publication is appended (unless
    * historySize is 0, which also empties it) and only the oldest are evicted.
    */
   private static final class Stream {
 
     final ReentrantLock lock = new ReentrantLock();
-    final String epoch;
+    String epoch;
     final ArrayDeque<Entry> history = new ArrayDeque<>();
     long offset;
     long lastUseMillis;
@@ -466,6 +475,18 @@ public final class MemoryBroker implements Broker {
       long oldestKept = nowMillis - options.historyTtl().toMillis();
       while (!history.isEmpty() && history.peekFirst().timeMillis() < oldestKept) {
         history.pollFirst();
+      }
+    }
+
+    /**
+     * Starts a new epoch at offset 0 if the stream should have been forgotten already (empty history, idle
+     * longer than metaTtl) but no sweep came by: its expiry does not depend on when the sweep runs.
+     */
+    void restartIfIdle(long nowMillis) {
+      evict(nowMillis);
+      if (forgettable(nowMillis, false)) {
+        epoch = newEpoch();
+        offset = 0;
       }
     }
 
