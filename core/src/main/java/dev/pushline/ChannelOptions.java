@@ -20,14 +20,18 @@ import java.util.Objects;
  * @param historySize publications kept per channel, 0 to 1,000,000
  * @param historyTtl how long a publication stays in history; positive
  * @param slowConsumerPolicy what to do with a subscriber that cannot keep up
+ * @param presence whether the server keeps track of who is subscribed (see {@link Channel#presence()}) and
+ *     sends join and leave events to subscribers that ask for them; off by default, as it costs one broker
+ *     write per subscribe and unsubscribe and a refresh of every entry while it lasts
  *
  * <p>Immutable; thread-safe.
  */
-public record ChannelOptions(int historySize, Duration historyTtl, SlowConsumerPolicy slowConsumerPolicy) {
+public record ChannelOptions(int historySize, Duration historyTtl, SlowConsumerPolicy slowConsumerPolicy,
+    boolean presence) {
 
   /** 1,000 publications for at most 5 minutes; slow consumers are disconnected to resume from history. */
   public static final ChannelOptions DEFAULT =
-      new ChannelOptions(1_000, Duration.ofMinutes(5), SlowConsumerPolicy.DISCONNECT);
+      new ChannelOptions(1_000, Duration.ofMinutes(5), SlowConsumerPolicy.DISCONNECT, false);
 
   /** What happens to a subscriber whose connection's outgoing queue is full. */
   public enum SlowConsumerPolicy {
@@ -55,6 +59,11 @@ public record ChannelOptions(int historySize, Duration historyTtl, SlowConsumerP
     }
   }
 
+  /** Options without presence. */
+  public ChannelOptions(int historySize, Duration historyTtl, SlowConsumerPolicy slowConsumerPolicy) {
+    this(historySize, historyTtl, slowConsumerPolicy, false);
+  }
+
   /** No history: resuming clients are told they missed publications. */
   public static ChannelOptions noHistory() {
     return DEFAULT.withHistory(0, DEFAULT.historyTtl());
@@ -62,11 +71,16 @@ public record ChannelOptions(int historySize, Duration historyTtl, SlowConsumerP
 
   /** A copy with another history size and age. */
   public ChannelOptions withHistory(int size, Duration ttl) {
-    return new ChannelOptions(size, ttl, slowConsumerPolicy);
+    return new ChannelOptions(size, ttl, slowConsumerPolicy, presence);
   }
 
   /** A copy with another slow-consumer policy. */
   public ChannelOptions withSlowConsumerPolicy(SlowConsumerPolicy policy) {
-    return new ChannelOptions(historySize, historyTtl, policy);
+    return new ChannelOptions(historySize, historyTtl, policy, presence);
+  }
+
+  /** A copy with presence on or off. */
+  public ChannelOptions withPresence(boolean on) {
+    return new ChannelOptions(historySize, historyTtl, slowConsumerPolicy, on);
   }
 }

@@ -1,6 +1,8 @@
 package dev.pushline;
 
 import dev.pushline.auth.Authenticator;
+import dev.pushline.broker.Broker;
+import dev.pushline.broker.MemoryBroker;
 import dev.pushline.auth.ChannelAuthorizer;
 import dev.pushline.auth.Principal;
 import dev.pushline.internal.Engine;
@@ -56,7 +58,8 @@ public final class PushServer implements AutoCloseable {
         b.clientPublish, b.callbackThreads, b.connectionListener, b.channelOptions, b.namespaceOptions,
         b.clock, b.pingInterval, b.maxQueuedBytes,
         new SecurityConfig(b.authenticator, b.authorizer, b.allowedOrigins, b.connectTimeout,
-            b.tokenExpiryGrace, b.messagesPerSecond, b.messageBurst, b.maxChannelNameLength)), transport);
+            b.tokenExpiryGrace, b.messagesPerSecond, b.messageBurst, b.maxChannelNameLength),
+        b.broker != null ? b.broker : new MemoryBroker(b.clock), b.presenceTtl), transport);
   }
 
   /** A builder with every setting at its default. */
@@ -68,7 +71,8 @@ public final class PushServer implements AutoCloseable {
    * Binds the socket and starts accepting connections.
    *
    * @return this server
-   * @throws PushException if the address cannot be bound
+   * @throws PushException if the address cannot be bound or the broker cannot be reached
+   *     ({@link dev.pushline.broker.BrokerException})
    * @throws IllegalStateException if the server was started or closed before
    */
   public PushServer start() {
@@ -78,6 +82,7 @@ public final class PushServer implements AutoCloseable {
       }
       log.debug("starting with {}", settings);
       try {
+        engine.startBroker(); // before the first connection: subscribes need it
         address = transport.start(settings, engine);
       } catch (IOException | RuntimeException e) {
         state = State.CLOSED;
@@ -219,6 +224,8 @@ public final class PushServer implements AutoCloseable {
     private int messagesPerSecond = 100;
     private int messageBurst = 1_000;
     private int maxChannelNameLength = 255;
+    private Broker broker;
+    private Duration presenceTtl = Duration.ofSeconds(30);
 
     private Builder() {}
 
@@ -534,6 +541,26 @@ public final class PushServer implements AutoCloseable {
         throw new IllegalArgumentException("maxChannelNameLength is " + chars + "; it must be 1..255");
       }
       this.maxChannelNameLength = chars;
+      return this;
+    }
+
+    /**
+     * Shares streams, history and presence with other nodes through {@code broker}, for example a
+     * {@code RedisBroker} from {@code pushline-redis}. Default: a {@link MemoryBroker}, which serves this
+     * node alone. The server starts the broker in {@link PushServer#start()} and closes it in
+     * {@link PushServer#close()}; give each server its own broker instance.
+     */
+    public Builder broker(Broker broker) {
+      this.broker = Objects.requireNonNull(broker, "broker");
+      return this;
+    }
+
+    /**
+     * How long a presence entry lives unless its node refreshes it (every third of this): after a node
+     * dies, its clients leave presence within this time. 30 s by default; 1 s to 10 min.
+     */
+    public Builder presenceTtl(Duration ttl) {
+      this.presenceTtl = requireBetween(ttl, "presenceTtl", 1_000, 600_000);
       return this;
     }
 

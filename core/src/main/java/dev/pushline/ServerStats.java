@@ -40,6 +40,9 @@ import java.util.Objects;
  * @param largestQueueBytes the largest {@link ClientConnection#queuedBytes()} of any connection now; a value
  *     near {@link PushServer.Builder#maxQueuedBytes} means a client is about to hit the slow-consumer policy
  *
+ * @param continuityLosses times a channel on this node saw a gap in the broker's live delivery (or the broker
+ *     reported an interrupted delivery), so its remote subscribers were told to reconnect and resume
+ *
  * <p>Immutable; thread-safe.
  */
 public record ServerStats(
@@ -60,7 +63,8 @@ public record ServerStats(
     long resumesRecovered,
     long resumesNotRecovered,
     long queuedBytes,
-    long largestQueueBytes) {
+    long largestQueueBytes,
+    long continuityLosses) {
 
   public ServerStats {
     errors = Map.copyOf(Objects.requireNonNull(errors, "errors"));

@@ -309,7 +309,7 @@ class ProtocolTest {
   }
 
   @Test
-  void anUnusedChannelKeepsItsStreamForAWhileAndAHostChannelForever() {
+  void anUnusedChannelKeepsItsStreamForAWhile() {
     start();
     Peer peer = connect();
     String epoch1 = subscribe(peer, 1, "temp").get("epoch").getAsString();
@@ -326,7 +326,7 @@ class ProtocolTest {
     JsonObject again = subscribe(peer, 6, "kept");
     assertEquals(s.get("epoch"), again.get("epoch"));
     assertEquals(1, again.get("offset").getAsLong());
-    assertSame(kept, server.channel("kept"));
+    assertEquals(kept, server.channel("kept"), "handles of one name are equal");
   }
 
   @Test

@@ -22,6 +22,7 @@ class ResumeTest {
 
   private final MemoryTransport transport = new MemoryTransport();
   private final MutableClock clock = new MutableClock();
+  private final dev.pushline.broker.MemoryBroker broker = new dev.pushline.broker.MemoryBroker(clock);
   private PushServer server;
 
   @AfterEach
@@ -32,7 +33,7 @@ class ResumeTest {
   }
 
   private PushServer start(PushServer.Builder b) {
-    server = b.transport(transport).clock(clock).build().start();
+    server = b.transport(transport).clock(clock).broker(broker).build().start();
     return server;
   }
 
@@ -234,16 +235,16 @@ class ResumeTest {
     assertTrue(r.get("recovered").getAsBoolean(), "history keeps the stream alive");
     assertOffsets(q, 1, 1);
     q.disconnect(1006);
-    clock.advance(Duration.ofSeconds(61));
-    // The periodic sweep (every 5 s on the timer) would do this; here it is driven directly.
-    server.engine().sweepChannels();
+    clock.advance(Duration.ofMinutes(61)); // past the history TTL and the stream's hour of meta TTL
+    // The periodic sweep (every 5 s on the broker's thread) would do this; here it is driven directly.
+    broker.sweep();
     Peer z = connect();
     assertNotEquals(s.get("epoch").getAsString(), subscribe(z, "room", "").get("epoch").getAsString(),
         "expired and unused: forgotten, a new stream");
   }
 
   @Test
-  void aQuietReconnectResumesOnTheSameStreamAndAnIdleChannelIsForgottenAfterItsTtl() {
+  void aQuietReconnectResumesOnTheSameStreamAndAnIdleChannelIsForgottenAfterItsMetaTtl() {
     start(PushServer.builder().channelOptions(ChannelOptions.DEFAULT.withHistory(10, Duration.ofSeconds(60))));
     Peer p = connect();
     JsonObject s = subscribe(p, "quiet", "");
@@ -252,13 +253,13 @@ class ResumeTest {
     JsonObject r = subscribe(q, "quiet", since(0, s.get("epoch").getAsString()));
     assertTrue(r.get("recovered").getAsBoolean(), "nothing missed, same stream: no reload for nothing");
     q.disconnect(1006);
-    clock.advance(Duration.ofSeconds(59));
-    server.engine().sweepChannels();
+    clock.advance(Duration.ofMinutes(59));
+    broker.sweep();
     Peer z = connect();
-    assertEquals(s.get("epoch"), subscribe(z, "quiet", "").get("epoch"), "idle 59 s of 60: kept");
+    assertEquals(s.get("epoch"), subscribe(z, "quiet", "").get("epoch"), "idle 59 min of its hour: kept");
     z.disconnect(1006);
-    clock.advance(Duration.ofSeconds(61));
-    server.engine().sweepChannels();
+    clock.advance(Duration.ofMinutes(61));
+    broker.sweep();
     Peer w = connect();
     assertNotEquals(s.get("epoch"), subscribe(w, "quiet", "").get("epoch"), "idle past its TTL: forgotten");
   }

@@ -246,7 +246,7 @@ class ServerStatsTest {
   @Test
   void theSnapshotsMapsAreImmutableCopies() {
     Map<String, Long> errors = new HashMap<>(Map.of("bad_request", 1L));
-    ServerStats s = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, errors, Map.of(), 0, 0, 0, 0, 0, 0);
+    ServerStats s = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, errors, Map.of(), 0, 0, 0, 0, 0, 0, 0);
     errors.put("bad_request", 2L);
     assertEquals(1, s.errors("bad_request"));
     assertThrows(UnsupportedOperationException.class, () -> s.errors().put("x", 1L));

@@ -33,7 +33,8 @@ final class Codec {
    */
   static final List<String> ERROR_CODES = List.of("bad_request", "unknown_type",
       "invalid_channel", "already_subscribed", "not_subscribed", "limit_exceeded", "forbidden",
-      "unauthorized", "token_expired", "rate_limited", "internal");
+      "unauthorized", "token_expired", "rate_limited", "unavailable", "cancelled", "presence_disabled",
+      "internal");
 
   private static final java.util.regex.Pattern TOKEN_FIELD =
       java.util.regex.Pattern.compile("(\"token\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*\"");
@@ -127,6 +128,18 @@ final class Codec {
     return new ChannelState.Since(offset, string(o, "epoch"));
   }
 
+  /** Whether the request asks for join and leave events ({@code "joinLeave":true}). */
+  static boolean joinLeave(JsonObject request) {
+    JsonElement v = request.get("joinLeave");
+    if (v == null || v.isJsonNull()) {
+      return false;
+    }
+    if (!(v instanceof JsonPrimitive p) || !p.isBoolean()) {
+      throw new BadRequest("bad_request", "joinLeave must be true or false");
+    }
+    return p.getAsBoolean();
+  }
+
   /** The request's {@code history} count, 0 when it has none. */
   static int historyCount(JsonObject request) {
     long n = nonNegative(request.get("history"), "history", 1_000_000);
@@ -210,6 +223,31 @@ final class Codec {
         w.name("expiresAt").value(expiresAt.toEpochMilli());
       }
     });
+  }
+
+  static String presenceEvent(String type, String channel, dev.pushline.ClientInfo client) {
+    return JsonObjects.write(w -> {
+      w.name("type").value(type).name("channel").value(channel).name("client");
+      clientInfo(w, client);
+    });
+  }
+
+  static String presence(long id, String channel, List<dev.pushline.ClientInfo> clients) {
+    return JsonObjects.write(w -> {
+      w.name("type").value("presence");
+      id(w, id);
+      w.name("channel").value(channel).name("clients").beginArray();
+      for (dev.pushline.ClientInfo c : clients) {
+        clientInfo(w, c);
+      }
+      w.endArray();
+    });
+  }
+
+  private static void clientInfo(JsonWriter w, dev.pushline.ClientInfo c) throws IOException {
+    w.beginObject().name("client").value(c.clientId()).name("user").value(c.userId()).name("info");
+    GSON.toJson(c.info(), w);
+    w.endObject();
   }
 
   static String pong(long id) {

@@ -81,16 +81,30 @@ public final class Engine implements TransportListener {
     this.callbackPool.allowCoreThreadTimeOut(true);
   }
 
+  /**
+   * Starts the broker; called before the transport accepts connections.
+   *
+   * @throws dev.pushline.broker.BrokerException if the broker cannot be reached
+   */
+  public void startBroker() {
+    config.broker().start(new BrokerEvents());
+  }
+
   /** Marks the engine running: publishing and subscribing are allowed from now on. */
   public void start() {
     running = true;
+    long refresh = Math.max(1, config.presenceTtl().toMillis() / 3);
     timer.scheduleWithFixedDelay(() -> {
       try {
-        sweepChannels();
+        refreshPresence();
       } catch (RuntimeException e) {
-        log.error("channel sweep failed; it runs again in 5 s", e);
+        log.error("presence refresh failed; it runs again in {} ms", refresh, e);
       }
-    }, 5, 5, TimeUnit.SECONDS);
+    }, refresh, refresh, TimeUnit.MILLISECONDS);
+  }
+
+  boolean isRunning() {
+    return running;
   }
 
   /**
@@ -112,6 +126,11 @@ public final class Engine implements TransportListener {
     running = false;
     closed = true;
     timer.shutdownNow();
+    try {
+      config.broker().close();
+    } catch (RuntimeException e) {
+      log.warn("closing the broker failed", e);
+    }
     callbackPool.shutdown();
     try {
       if (!callbackPool.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -128,14 +147,10 @@ public final class Engine implements TransportListener {
     }
   }
 
-  /** The host's view of channel {@code name}, kept for the engine's lifetime. */
+  /** The host's view of channel {@code name}: a handle on the broker's stream, cheap to make. */
   public Channel channel(String name) {
     Names.requireChannel(name);
-    return channels.compute(name, (k, state) -> {
-      ChannelState s = state != null ? state : newChannel(k);
-      s.retain();
-      return s;
-    });
+    return new ChannelHandle(this, name);
   }
 
   public int connectionCount() {
@@ -191,7 +206,8 @@ public final class Engine implements TransportListener {
         metrics.resumesRecovered.sum(),
         metrics.resumesNotRecovered.sum(),
         queued,
-        largest);
+        largest,
+        metrics.continuityLosses.sum());
   }
 
   ProtocolTrace protocolTrace() {
@@ -296,17 +312,28 @@ public final class Engine implements TransportListener {
   }
 
   /**
-   * Adds {@code target} to channel {@code name}, creating the channel if needed, in one step with the
-   * registry so the channel cannot be forgotten meanwhile.
+   * Adds {@code target} to channel {@code name}, subscribing this node in the broker when it is the
+   * channel's first: the target joins once its history read completes (see {@link ChannelState}), and
+   * {@code reply} is told how. Creating the channel, joining it and forgetting it all happen inside the
+   * registry's compute calls, so the broker's subscribe and unsubscribe calls for one channel are made in
+   * order, and a channel is never forgotten while someone joins it.
+   *
+   * @return false if the target's subscriber was subscribed or joining already
    */
   boolean addTarget(String name, Target target, ChannelState.Since since, int last, ChannelState.Reply reply) {
-    boolean[] added = new boolean[1];
+    Object[] joined = new Object[2];
     channels.compute(name, (k, state) -> {
-      ChannelState s = state != null ? state : newChannel(k);
-      added[0] = s.add(target, since, last, reply);
+      ChannelState s = state != null ? state
+          : new ChannelState(this, k, config.optionsFor(k), config.broker().subscribe(k));
+      joined[0] = s;
+      joined[1] = s.join(target, since, last, reply);
       return s;
     });
-    return added[0];
+    if (joined[1] == null) {
+      return false;
+    }
+    ((ChannelState) joined[0]).read((ChannelState.Joining) joined[1]);
+    return true;
   }
 
   /** Removes {@code subscriber} from channel {@code name} and forgets the channel if it became empty. */
@@ -319,55 +346,123 @@ public final class Engine implements TransportListener {
     return true;
   }
 
-  /** The channel named {@code name}, created if needed, for one client publication. */
-  ChannelState channelForPublish(String name) {
-    return channels.computeIfAbsent(name, this::newChannel);
+  /** Forgets channel {@code name} and unsubscribes this node in the broker if nobody uses it here. */
+  void disposeIfEmpty(String name) {
+    channels.computeIfPresent(name, (k, s) -> {
+      if (!s.isEmpty()) {
+        return s;
+      }
+      config.broker().unsubscribe(k).exceptionally(e -> {
+        log.warn("broker unsubscribe from {} failed: {}", k, e.toString());
+        return null;
+      });
+      return null;
+    });
+  }
+
+  /** Local subscribers of channel {@code name}, on this node. */
+  int subscriberCount(String name) {
+    ChannelState s = channels.get(name);
+    return s == null ? 0 : s.subscriberCount();
+  }
+
+  /** The channel's state on this node, or null if nobody here subscribes to it. */
+  ChannelState channelState(String name) {
+    return channels.get(name);
   }
 
   /**
-   * Channels kept while idle (no subscriber, nothing in history) for their history TTL, so that a client
-   * that reconnects soon resumes on the same stream. Past this many channels in all, an idle channel is
-   * forgotten at once instead: memory stays bounded whatever clients subscribe to.
+   * Publishes through the broker; the returned future completes once the publication has an offset and
+   * has been handed to every subscribed node (this one included).
    */
-  static final int MAX_CHANNELS_FOR_IDLE_GRACE = 10_000;
+  java.util.concurrent.CompletableFuture<dev.pushline.broker.StreamPosition> publish(String name, String event,
+      com.google.gson.JsonElement data) {
+    requireRunning();
+    return config.broker().publish(name, event, data, config.streamOptionsFor(name));
+  }
 
-  /** Forgets channel {@code name} at once if it is unused and the engine holds too many channels. */
-  void disposeIfEmpty(String name) {
-    if (channels.size() > MAX_CHANNELS_FOR_IDLE_GRACE) {
-      channels.computeIfPresent(name, (k, s) -> s.disposable(-1) ? null : s);
+  /**
+   * Subscribes an in-process subscriber and waits until it is live (for a remote broker, a round trip).
+   *
+   * @throws dev.pushline.broker.BrokerException if the broker failed
+   */
+  boolean subscribeLocal(String name, Subscriber subscriber) {
+    LocalTarget target = new LocalTarget(subscriber,
+        newCallbackExecutor("subscriber " + subscriber + " of " + name));
+    java.util.concurrent.CompletableFuture<Void> live = new java.util.concurrent.CompletableFuture<>();
+    boolean added = addTarget(name, target, null, 0, new ChannelState.Reply() {
+      @Override
+      public void send(long offset, String epoch, Boolean recovered) {}
+
+      @Override
+      public void joined() {
+        live.complete(null);
+      }
+
+      @Override
+      public void fail(Throwable error) {
+        live.completeExceptionally(error);
+      }
+
+      @Override
+      public void cancel() {
+        live.complete(null);
+      }
+    });
+    if (added) {
+      Futures.await(live, "subscribe to " + name);
+    }
+    return added;
+  }
+
+  boolean unsubscribeLocal(String name, Subscriber subscriber) {
+    return removeTarget(name, subscriber, null);
+  }
+
+  /** Refreshes the presence entry of every subscription on a presence channel; runs on the timer. */
+  private void refreshPresence() {
+    for (Session session : sessions.values()) {
+      session.refreshPresence(config.presenceTtl());
     }
   }
 
-  boolean subscribeLocal(ChannelState channel, Subscriber subscriber) {
-    LocalTarget target = new LocalTarget(subscriber,
-        newCallbackExecutor("subscriber " + subscriber + " of " + channel.name()));
-    return addTarget(channel.name(), target, null, 0, null);
-  }
+  /** What the broker tells this node. */
+  private final class BrokerEvents implements dev.pushline.broker.BrokerHandler {
+    @Override
+    public void onPublication(dev.pushline.Publication publication, String epoch) {
+      ChannelState s = channels.get(publication.channel());
+      if (s != null) {
+        s.onPublication(publication, epoch);
+      }
+    }
 
-  boolean unsubscribeLocal(ChannelState channel, Subscriber subscriber) {
-    return removeTarget(channel.name(), subscriber, null);
-  }
+    @Override
+    public void onJoin(String channel, dev.pushline.ClientInfo client) {
+      ChannelState s = channels.get(channel);
+      if (s != null) {
+        s.onPresenceEvent(client, true);
+      }
+    }
 
-  private ChannelState newChannel(String name) {
-    return new ChannelState(this, name, randomHex(8), config.optionsFor(name));
+    @Override
+    public void onLeave(String channel, dev.pushline.ClientInfo client) {
+      ChannelState s = channels.get(channel);
+      if (s != null) {
+        s.onPresenceEvent(client, false);
+      }
+    }
+
+    @Override
+    public void onDeliveryInterrupted() {
+      log.warn("the broker's delivery was interrupted; subscribers of {} channels resume", channels.size());
+      for (ChannelState s : channels.values()) {
+        s.deliveryInterrupted();
+      }
+    }
   }
 
   long nowMillis() {
     return config.clock().millis();
-  }
-
-  /**
-   * Drops expired history and forgets channels that nobody uses any more. Runs every few seconds on
-   * {@code pushline-timer}; public for tests that advance an injected clock.
-   */
-  public void sweepChannels() {
-    long now = nowMillis();
-    for (ChannelState state : channels.values()) {
-      state.expireHistory();
-      if (state.disposable(now)) {
-        channels.computeIfPresent(state.name(), (k, s) -> s.disposable(now) ? null : s);
-      }
-    }
   }
 
   private static String randomHex(int bytes) {

@@ -18,15 +18,31 @@ public record EngineConfig(
     Clock clock,
     java.time.Duration pingInterval,
     long maxQueuedBytes,
-    SecurityConfig security) {
+    SecurityConfig security,
+    dev.pushline.broker.Broker broker,
+    java.time.Duration presenceTtl) {
 
   public EngineConfig {
     Objects.requireNonNull(connectionListener, "connectionListener");
     Objects.requireNonNull(channelOptions, "channelOptions");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(security, "security");
+    Objects.requireNonNull(broker, "broker");
+    Objects.requireNonNull(presenceTtl, "presenceTtl");
     namespaceOptions = Map.copyOf(namespaceOptions);
   }
+
+  /**
+   * How the broker keeps channel {@code name}'s stream. The position outlives history by an hour, so a
+   * client that resumes on a quiet channel is told it missed nothing.
+   */
+  public dev.pushline.broker.StreamOptions streamOptionsFor(String name) {
+    ChannelOptions o = optionsFor(name);
+    java.time.Duration meta = o.historyTtl().compareTo(META_TTL) > 0 ? o.historyTtl() : META_TTL;
+    return new dev.pushline.broker.StreamOptions(o.historySize(), o.historyTtl(), meta);
+  }
+
+  private static final java.time.Duration META_TTL = java.time.Duration.ofHours(1);
 
   /** Throws {@link IllegalArgumentException} unless {@code name} is a valid channel name. */
   public static void requireChannelName(String name) {

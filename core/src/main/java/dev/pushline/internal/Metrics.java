@@ -32,6 +32,7 @@ final class Metrics {
   final LongAdder skipped = new LongAdder();
   final LongAdder resumesRecovered = new LongAdder();
   final LongAdder resumesNotRecovered = new LongAdder();
+  final LongAdder continuityLosses = new LongAdder();
   /** Every code of {@link Codec#ERROR_CODES} from the start; a code missing from that list on first use. */
   private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
   /** Close codes as they occur: a few dozen at most (the transport passes only valid WebSocket codes). */

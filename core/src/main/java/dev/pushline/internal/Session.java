@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import dev.pushline.ChannelOptions;
+import dev.pushline.ClientInfo;
 import dev.pushline.ClientConnection;
 import dev.pushline.CloseCodes;
 import dev.pushline.Publication;
@@ -46,6 +47,10 @@ final class Session implements ClientConnection, InboundListener, Target {
   private final String id;
   private final SerialExecutor callbacks;
   private final Set<String> channels = new HashSet<>(); // guarded by this
+  /** Channels whose join and leave events the client asked for; read under channel locks. */
+  private final Set<String> joinLeave = ConcurrentHashMap.newKeySet();
+  /** Presence channels this client is live in, so in their presence; refreshed by the engine's timer. */
+  private final Set<String> present = ConcurrentHashMap.newKeySet();
   private boolean closed; // guarded by this
   /** Set once the queue overflowed under the DISCONNECT policy: nothing more is sent. */
   private volatile boolean overflowed;
@@ -262,6 +267,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     }
     for (String name : names) {
       engine.removeTarget(name, this, null);
+      leavePresence(name);
     }
     engine.removed(this);
     engine.metrics.closed(code);
@@ -287,8 +293,9 @@ final class Session implements ClientConnection, InboundListener, Target {
         if (!engine.access.maySubscribe(p, name)) {
           throw new BadRequest("forbidden", "not allowed to subscribe to \"" + name + "\"");
         }
-        subscribe(requestId, name, Codec.since(request), Codec.historyCount(request));
+        subscribe(requestId, name, Codec.since(request), Codec.historyCount(request), Codec.joinLeave(request));
       }
+      case "presence" -> presence(requestId, channelOf(request));
       case "unsubscribe" -> unsubscribe(requestId, channelOf(request));
       case "publish" -> publish(p, requestId, request);
       case "ping" -> sendText(Codec.pong(requestId));
@@ -343,7 +350,8 @@ final class Session implements ClientConnection, InboundListener, Target {
     return name;
   }
 
-  private synchronized void subscribe(long requestId, String name, ChannelState.Since since, int last) {
+  private synchronized void subscribe(long requestId, String name, ChannelState.Since since, int last,
+      boolean events) {
     if (closed) {
       return;
     }
@@ -355,14 +363,58 @@ final class Session implements ClientConnection, InboundListener, Target {
       throw new BadRequest("limit_exceeded", "subscribed to " + channels.size()
           + " channels already; the limit is " + max);
     }
-    engine.addTarget(name, this, since, last, (offset, epoch, recovered) -> {
-      if (recovered != null) {
-        (recovered ? engine.metrics.resumesRecovered : engine.metrics.resumesNotRecovered).increment();
+    channels.add(name); // before the broker answers: a failure removes it again
+    if (events) {
+      joinLeave.add(name);
+    }
+    engine.addTarget(name, this, since, last, new SubscribeReply(requestId, name) {
+      @Override
+      public void send(long offset, String epoch, Boolean recovered) {
+        if (recovered != null) {
+          (recovered ? engine.metrics.resumesRecovered : engine.metrics.resumesNotRecovered).increment();
+        }
+        sendText(Codec.subscribed(requestId, name, offset, epoch, recovered));
       }
-      sendText(Codec.subscribed(requestId, name, offset, epoch, recovered));
     });
-    channels.add(name);
-    log.debug("client {} subscribed to {}", id, name);
+    log.debug("client {} subscribes to {}", id, name);
+  }
+
+  /**
+   * How a subscription of this session went: the reply is sent; once live on a presence channel the client
+   * enters presence; a broker failure becomes an {@code unavailable} error.
+   */
+  private abstract class SubscribeReply implements ChannelState.Reply {
+    private final long requestId;
+    private final String name;
+
+    SubscribeReply(long requestId, String name) {
+      this.requestId = requestId;
+      this.name = name;
+    }
+
+    @Override
+    public void joined() {
+      if (engine.config.optionsFor(name).presence()) {
+        enterPresence(name);
+      }
+    }
+
+    @Override
+    public void fail(Throwable error) {
+      synchronized (Session.this) {
+        channels.remove(name);
+      }
+      joinLeave.remove(name);
+      log.warn("client {}: subscribe to {} failed: {}", id, name, error.toString());
+      sendText(Codec.error(requestId, "unavailable", "cannot subscribe to \"" + name
+          + "\" now (the broker failed); try again"));
+    }
+
+    @Override
+    public void cancel() {
+      sendText(Codec.error(requestId, "cancelled", "unsubscribed from \"" + name
+          + "\" before the subscription completed"));
+    }
   }
 
   private synchronized void unsubscribe(long requestId, String name) {
@@ -372,7 +424,9 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (!channels.remove(name)) {
       throw new BadRequest("not_subscribed", "not subscribed to \"" + name + "\"");
     }
+    joinLeave.remove(name);
     engine.removeTarget(name, this, () -> sendText(Codec.unsubscribed(requestId, name)));
+    leavePresence(name);
     log.debug("client {} unsubscribed from {}", id, name);
   }
 
@@ -390,11 +444,94 @@ final class Session implements ClientConnection, InboundListener, Target {
       throw new BadRequest("bad_request", problem);
     }
     JsonElement data = request.has("data") ? request.get("data") : JsonNull.INSTANCE;
-    ChannelState channel = engine.channelForPublish(name);
-    long offset = channel.publishJson(event, data);
-    engine.metrics.clientPublications.increment();
-    engine.disposeIfEmpty(name);
-    sendText(Codec.published(requestId, name, offset, channel.epoch()));
+    engine.publish(name, event, data).whenComplete((position, error) -> {
+      if (error != null) {
+        log.warn("client {}: publish to {} failed: {}", id, name, error.toString());
+        sendText(Codec.error(requestId, "unavailable", "publish to \"" + name
+            + "\" failed (the broker failed); it may or may not have been published"));
+        return;
+      }
+      engine.metrics.clientPublications.increment();
+      sendText(Codec.published(requestId, name, position.offset(), position.epoch()));
+    });
+  }
+
+  private void presence(long requestId, String name) {
+    synchronized (this) {
+      if (!channels.contains(name)) {
+        throw new BadRequest("not_subscribed", "subscribe to \"" + name + "\" to see its presence");
+      }
+    }
+    if (!engine.config.optionsFor(name).presence()) {
+      throw new BadRequest("presence_disabled", "presence is off for \"" + name + "\"");
+    }
+    engine.config.broker().presence(name).whenComplete((clients, error) -> sendText(error == null
+        ? Codec.presence(requestId, name, clients)
+        : Codec.error(requestId, "unavailable", "cannot read the presence of \"" + name + "\" now")));
+  }
+
+  /** Who this client is, as presence shows it. */
+  private ClientInfo clientInfo() {
+    Principal p = principal;
+    Object info = p == null ? null : p.claims().get("info");
+    return new ClientInfo(id, p == null ? "" : p.userId(), info == null ? null : Codec.toJson(info));
+  }
+
+  /** Adds this client to {@code name}'s presence and announces it, on the engine's timer, in call order. */
+  private void enterPresence(String name) {
+    if (!present.add(name)) {
+      return;
+    }
+    ClientInfo me = clientInfo();
+    engine.runLater(() -> {
+      var broker = engine.config.broker();
+      logFailure(broker.addPresence(name, me, engine.config.presenceTtl()), "enter presence of " + name);
+      logFailure(broker.publishJoin(name, me), "announce joining " + name);
+    });
+  }
+
+  private void leavePresence(String name) {
+    if (!present.remove(name)) {
+      return;
+    }
+    ClientInfo me = clientInfo();
+    engine.runLater(() -> {
+      var broker = engine.config.broker();
+      logFailure(broker.removePresence(name, id), "leave presence of " + name);
+      logFailure(broker.publishLeave(name, me), "announce leaving " + name);
+    });
+  }
+
+  /** Refreshes this client's presence entries; on the engine's timer. */
+  void refreshPresence(java.time.Duration ttl) {
+    if (present.isEmpty()) {
+      return;
+    }
+    ClientInfo me = clientInfo();
+    for (String name : present) {
+      logFailure(engine.config.broker().addPresence(name, me, ttl), "refresh presence in " + name);
+    }
+  }
+
+  private void logFailure(java.util.concurrent.CompletableFuture<?> f, String what) {
+    f.exceptionally(e -> {
+      log.warn("client {}: {} failed: {}", id, what, e.toString());
+      return null;
+    });
+  }
+
+  /** Whether the client asked for {@code channel}'s join and leave events. Called under channel locks. */
+  boolean wantsJoinLeave(String channel) {
+    return joinLeave.contains(channel);
+  }
+
+  /**
+   * Continuity of {@code channel} was lost for this client: close so that it reconnects and resumes. The
+   * close runs on the engine's timer, never under the caller's channel lock.
+   */
+  void resync(String channel, String why) {
+    log.debug("client {}: {}; closing to resume", id, why);
+    engine.runLater(() -> connection.close(CloseCodes.RECONNECT, why));
   }
 
   /** Subscribes this session because the host asked; the client is told with an id-less reply. */
@@ -402,9 +539,13 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (closed || channels.contains(name)) {
       return false;
     }
-    engine.addTarget(name, this, null, 0,
-        (offset, epoch, recovered) -> sendText(Codec.subscribed(-1, name, offset, epoch, null)));
     channels.add(name);
+    engine.addTarget(name, this, null, 0, new SubscribeReply(-1, name) {
+      @Override
+      public void send(long offset, String epoch, Boolean recovered) {
+        sendText(Codec.subscribed(-1, name, offset, epoch, null));
+      }
+    });
     return true;
   }
 
@@ -412,7 +553,9 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (closed || !channels.remove(name)) {
       return false;
     }
+    joinLeave.remove(name);
     engine.removeTarget(name, this, () -> sendText(Codec.unsubscribed(-1, name)));
+    leavePresence(name);
     return true;
   }
 
@@ -459,6 +602,25 @@ final class Session implements ClientConnection, InboundListener, Target {
       trace("out", frame.text());
     }
     return true;
+  }
+
+  /**
+   * Sends a join or leave event under {@code channel}'s lock. A full queue is treated as for a
+   * publication under DISCONNECT; under KEEP_LATEST the event is dropped (it is not part of the stream).
+   */
+  void deliverEvent(ChannelState channel, OutboundMessage frame) {
+    if (overflowed) {
+      return;
+    }
+    if (connection.queuedBytes() + frame.sizeBytes() > engine.config.maxQueuedBytes()) {
+      if (channel.options().slowConsumerPolicy() == ChannelOptions.SlowConsumerPolicy.DISCONNECT) {
+        overflow();
+      }
+      return;
+    }
+    if (sent(frame)) {
+      engine.metrics.delivered(1, frame.sizeBytes());
+    }
   }
 
   /** The queue drained to half: send what KEEP_LATEST channels held back, each under its channel's lock. */

@@ -137,6 +137,9 @@ public final class PushlineMetrics implements MeterBinder {
         Tags.of("outcome", "recovered"), ServerStats::resumesRecovered);
     counter(registry, "pushline.resumes", "Subscribes that resumed from a position", null,
         Tags.of("outcome", "not_recovered"), ServerStats::resumesNotRecovered);
+    counter(registry, "pushline.continuity.losses",
+        "Gaps in the broker's live delivery after which a channel's subscribers reconnected to resume", null,
+        Tags.empty(), ServerStats::continuityLosses);
     gauge(registry, "pushline.queued", "Bytes queued for all connections and not yet written", BaseUnits.BYTES,
         Tags.empty(), ServerStats::queuedBytes);
     gauge(registry, "pushline.queued.max", "The largest number of bytes queued for one connection",

@@ -134,7 +134,7 @@ class PushlineMetricsTest {
     assertEquals(1, counter("pushline.errors", "code", "bad_request"));
     assertEquals(1, counter("pushline.errors", "code", "invalid_channel"));
     assertEquals(0, counter("pushline.errors", "code", "forbidden"));
-    assertEquals(11, registry.get("pushline.errors").functionCounters().size(), "one per protocol v1 code");
+    assertEquals(14, registry.get("pushline.errors").functionCounters().size(), "one per protocol v1 code");
   }
 
   private static String refusal(CompletableFuture<?> future) throws InterruptedException {
@@ -189,7 +189,7 @@ class PushlineMetricsTest {
   @Test
   void otherClosesAreThoseWithoutACounterOfTheirOwn() {
     ServerStats stats = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(),
-        Map.of(1000, 2L, 4001, 3L, 4500, 4L, 3001, 1L), 0, 0, 0, 0, 0, 0);
+        Map.of(1000, 2L, 4001, 3L, 4500, 4L, 3001, 1L), 0, 0, 0, 0, 0, 0, 0);
     assertEquals(7, PushlineMetrics.otherCloses(stats));
   }
 
