@@ -210,6 +210,33 @@ class RedisBrokerTest {
   }
 
   @Test
+  void historyKeepsTheLatestHistorySizePublicationsAndDropsThoseOlderThanHistoryTtl() throws Exception {
+    RedisBroker node = node(redis, new RecordingHandler());
+    String channel = prefix + "bounded";
+    StreamOptions small = new StreamOptions(2, Duration.ofMinutes(1), Duration.ofMinutes(5));
+    for (int i = 1; i <= 3; i++) {
+      await(node.publish(channel, "e", new JsonPrimitive(i), small));
+    }
+    assertEquals(List.of(2L, 3L), offsets(await(node.history(channel, HistoryQuery.latest(10), small))));
+    // Publication 1 was evicted: a read after 0 starts later than asked, which is how a caller sees the gap.
+    assertEquals(List.of(2L, 3L), offsets(await(node.history(channel, HistoryQuery.after(0, 10), small))));
+
+    String shortChannel = prefix + "short";
+    StreamOptions shortLived = new StreamOptions(10, Duration.ofMillis(300), Duration.ofMinutes(5));
+    String epoch = await(node.publish(shortChannel, "e", JsonNull.INSTANCE, shortLived)).epoch();
+    awaitTrue(() -> await(node.history(shortChannel, HistoryQuery.latest(10), shortLived)).publications().isEmpty(),
+        "publication 1 stayed in history past its historyTtl");
+    StreamPosition next = await(node.publish(shortChannel, "e", JsonNull.INSTANCE, shortLived));
+    assertEquals(new StreamPosition(2, epoch), next, "the position outlives history (metaTtl)");
+    assertEquals(List.of(2L), offsets(await(node.history(shortChannel, HistoryQuery.after(0, 10), shortLived))));
+
+    StreamOptions none = new StreamOptions(0, Duration.ofMinutes(1), Duration.ofMinutes(5));
+    String noHistory = prefix + "none";
+    assertEquals(1, await(node.publish(noHistory, "e", JsonNull.INSTANCE, none)).offset());
+    assertEquals(List.of(), offsets(await(node.history(noHistory, HistoryQuery.latest(10), none))));
+  }
+
+  @Test
   void subscribeThenReadHistoryMergedByOffsetMissesNothing() throws Exception {
     RedisBroker publisher = node(redis, new RecordingHandler());
     RecordingHandler handler = new RecordingHandler();
