@@ -47,8 +47,9 @@ if after < 0 then
   to = offset
   from = math.max(oldest, offset - limit + 1)
 else
+  -- After evicted publications the read starts later than asked; the limit counts from there.
   from = math.max(oldest, after + 1)
-  to = math.min(offset, after + limit)
+  to = math.min(offset, from + limit - 1)
 end
 if from > to then
   return result
