@@ -1,4 +1,4 @@
-package dev.pushline.redis;
+package dev.pushline.broker.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -17,10 +17,10 @@ import dev.pushline.broker.HistoryQuery;
 import dev.pushline.broker.HistoryResult;
 import dev.pushline.broker.StreamOptions;
 import dev.pushline.broker.StreamPosition;
-import dev.pushline.redis.RecordingHandler.Interrupted;
-import dev.pushline.redis.RecordingHandler.Join;
-import dev.pushline.redis.RecordingHandler.Leave;
-import dev.pushline.redis.RecordingHandler.Pub;
+import dev.pushline.broker.redis.RecordingHandler.Interrupted;
+import dev.pushline.broker.redis.RecordingHandler.Join;
+import dev.pushline.broker.redis.RecordingHandler.Leave;
+import dev.pushline.broker.redis.RecordingHandler.Pub;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,4 +1,4 @@
-package dev.pushline.redis;
+package dev.pushline.broker.redis;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;

@@ -1,4 +1,4 @@
-package dev.pushline.redis;
+package dev.pushline.broker.redis;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;

@@ -1,4 +1,4 @@
-package dev.pushline.redis;
+package dev.pushline.broker.redis;
 
 /**
  * The Redis names of one broker's data. Every key of a channel carries the channel in a Redis Cluster hash

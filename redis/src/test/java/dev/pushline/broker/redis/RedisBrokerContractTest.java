@@ -1,4 +1,4 @@
-package dev.pushline.redis;
+package dev.pushline.broker.redis;
 
 import dev.pushline.broker.Broker;
 import dev.pushline.broker.BrokerContractTest;

@@ -1,4 +1,4 @@
-package dev.pushline.redis;
+package dev.pushline.broker.redis;
 
 import com.google.gson.JsonObject;
 import dev.pushline.broker.BrokerHandler;

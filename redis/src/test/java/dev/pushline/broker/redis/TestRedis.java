@@ -1,4 +1,4 @@
-package dev.pushline.redis;
+package dev.pushline.broker.redis;
 
 import java.io.File;
 import java.io.IOException;
