@@ -515,7 +515,11 @@ final class Session implements ClientConnection, InboundListener, Target {
 
   private void logFailure(java.util.concurrent.CompletableFuture<?> f, String what) {
     f.exceptionally(e -> {
-      log.warn("client {}: {} failed: {}", id, what, e.toString());
+      if (engine.isRunning()) {
+        log.warn("client {}: {} failed: {}", id, what, e.toString());
+      } else {
+        log.debug("client {}: {} failed while the server stops: {}", id, what, e.toString());
+      }
       return null;
     });
   }
