@@ -33,7 +33,16 @@ import java.util.concurrent.CompletableFuture;
  *       they cannot be recovered rather than handed a silent gap.
  *   <li><b>Bounded.</b> History keeps at most {@link StreamOptions#historySize()} publications for
  *       {@link StreamOptions#historyTtl()}; a stream's position is forgotten {@link StreamOptions#metaTtl()}
- *       after its last use; presence entries expire unless refreshed.
+ *       after its last use (a broker may forget a stream with empty history earlier to bound its memory:
+ *       the stream's new epoch tells resuming clients); presence entries expire unless refreshed. The
+ *       latest {@link StreamOptions} given for a stream apply to its later expiry.
+ *   <li><b>Reads past eviction.</b> A read {@link HistoryQuery#after after} an offset whose successors
+ *       were evicted starts at the oldest publication still held, and its {@code limit} counts from there.
+ *   <li><b>Lifecycle and misuse.</b> Calls before {@link #start} throw {@link IllegalStateException}; after
+ *       {@link #close()} every future fails with a {@link BrokerException}; invalid arguments (null, a
+ *       non-positive presence ttl) throw at once rather than in a future.
+ *   <li><b>The handler.</b> A handler that throws is logged; the broker goes on (a publication it was
+ *       delivering stays published). Join and leave events are not ordered with publications.
  * </ul>
  *
  * <p>Implementations are thread-safe and must not call back into the {@link BrokerHandler} from inside
