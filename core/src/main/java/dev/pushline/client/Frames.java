@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import dev.pushline.PushException;
 import dev.pushline.internal.JsonObjects;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -160,6 +161,32 @@ final class Frames {
   static JsonElement element(JsonObject frame, String name) {
     JsonElement value = frame.get(name);
     return value == null ? JsonNull.INSTANCE : value;
+  }
+
+  /**
+   * Null if a server that accepts at most {@code maxMessageBytes} accepts {@code text}, else why not.
+   *
+   * @param what the request, for the message: {@code "cannot " + what + ": ..."}
+   */
+  static PushException oversize(String text, String what, long maxMessageBytes) {
+    if (text.length() * 3L <= maxMessageBytes) {
+      return null;
+    }
+    long bytes = utf8Length(text);
+    if (bytes <= maxMessageBytes) {
+      return null;
+    }
+    return new PushException("cannot " + what + ": the request is " + bytes
+        + " bytes; the server accepts at most " + maxMessageBytes);
+  }
+
+  /** The offset of a {@code published} reply. */
+  static Long publishedOffset(JsonObject reply) {
+    long offset = number(reply, "offset");
+    if (offset < 1) {
+      throw new PushException("the published reply has no valid offset");
+    }
+    return offset;
   }
 
   /** The UTF-8 length of {@code text}, without encoding it. */

@@ -367,8 +367,12 @@ public final class PushClient implements AutoCloseable {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(event, "event");
     String body = Frames.publishBody(channel, event, Frames.toJson(data));
-    Request<Long> request = new Request<>("publish to \"" + channel + "\"", "published", channel,
-        id -> Frames.publish(id, body), PushClient::offsetOf);
+    return submit(new Request<>("publish to \"" + channel + "\"", "published", channel,
+        id -> Frames.publish(id, body), Frames::publishedOffset));
+  }
+
+  /** Sends {@code request} now if connected, else once connected; its timeout starts now. */
+  private <T> CompletableFuture<T> submit(Request<T> request) {
     Connection c = null;
     List<Runnable> after = new ArrayList<>(1);
     synchronized (lock) {
@@ -713,7 +717,7 @@ public final class PushClient implements AutoCloseable {
       log.warn("{}: the server speaks protocol {}; this client speaks 1", c, protocol);
     }
     if (pingMillis > 0) {
-      c.watchForSilence(silenceLimit(pingMillis));
+      c.watchForSilence(Connection.silenceLimit(pingMillis));
     } else {
       log.debug("{}: the server tells no ping interval; a dead server goes unnoticed until TCP notices", c);
     }
@@ -722,16 +726,6 @@ public final class PushClient implements AutoCloseable {
     runAll(after);
     callbacks.run("onOpen", () -> listener.onOpen(this, clientId));
     connected.complete(null);
-  }
-
-  /**
-   * How long the server may stay silent before the connection counts as dead: two ping intervals (one
-   * ping may be late or lost) plus a margin of half an interval, at least 250 ms and at most 5 s.
-   */
-  static Duration silenceLimit(long pingIntervalMillis) {
-    long margin = Math.max(250, Math.min(5_000, pingIntervalMillis / 2));
-    long interval = Math.min(pingIntervalMillis, Duration.ofDays(1).toMillis()); // no overflow below
-    return Duration.ofMillis(2 * interval + margin);
   }
 
   private void onPublication(Connection c, JsonObject frame) {
@@ -1027,7 +1021,7 @@ public final class PushClient implements AutoCloseable {
   private void sendSubscribe(Connection c, Subscription s, List<Runnable> after) {
     long id = ++lastRequestId;
     String text = Frames.subscribe(id, s.channel, s.position, s.history);
-    PushException tooBig = checkSize(text, "subscribe to a channel");
+    PushException tooBig = Frames.oversize(text, "subscribe to a channel", maxMessageBytes);
     if (tooBig != null) {
       subscriptions.remove(s.channel, s);
       s.removed = true;
@@ -1049,7 +1043,7 @@ public final class PushClient implements AutoCloseable {
     }
     long id = ++lastRequestId;
     String text = r.encode(id);
-    PushException refused = checkSize(text, r.description);
+    PushException refused = Frames.oversize(text, r.description, maxMessageBytes);
     if (refused == null && !c.hasRoomFor(text.length())) {
       refused = new PushException("cannot " + r.description + ": over " + Connection.MAX_OUTBOX_CHARS
           + " chars are queued for sending already");
@@ -1063,19 +1057,6 @@ public final class PushClient implements AutoCloseable {
     r.id = id;
     pending.put(id, r);
     c.enqueue(text);
-  }
-
-  /** Null if the server accepts a message of {@code text}'s size, else why not. */
-  private PushException checkSize(String text, String what) {
-    if (text.length() * 3L <= maxMessageBytes) {
-      return null;
-    }
-    long bytes = Frames.utf8Length(text);
-    if (bytes <= maxMessageBytes) {
-      return null;
-    }
-    return new PushException("cannot " + what + ": the request is " + bytes
-        + " bytes; the server accepts at most " + maxMessageBytes);
   }
 
   private void startTimeout(Request<?> r) {
@@ -1150,14 +1131,6 @@ public final class PushClient implements AutoCloseable {
 
   private PushException closedException() {
     return new PushException("the client is closed");
-  }
-
-  private static Long offsetOf(JsonObject reply) {
-    long offset = Frames.number(reply, "offset");
-    if (offset < 1) {
-      throw new PushException("the published reply has no valid offset");
-    }
-    return offset;
   }
 
   static Throwable unwrap(Throwable t) {
