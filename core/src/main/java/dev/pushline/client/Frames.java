@@ -69,6 +69,11 @@ final class Frames {
     return JsonObjects.write(w -> w.name("type").value("unsubscribe").name("id").value(id).name("channel").value(channel));
   }
 
+  /** A {@code presence} request. */
+  static String presence(long id, String channel) {
+    return JsonObjects.write(w -> w.name("type").value("presence").name("id").value(id).name("channel").value(channel));
+  }
+
   /** A {@code refresh} request carrying new credentials. */
   static String refresh(long id, String token) {
     return JsonObjects.write(w -> w.name("type").value("refresh").name("id").value(id).name("token").value(token));

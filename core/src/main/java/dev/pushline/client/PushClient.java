@@ -3,6 +3,7 @@ package dev.pushline.client;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import dev.pushline.ClientInfo;
 import dev.pushline.CloseCodes;
 import dev.pushline.Publication;
 import dev.pushline.PushException;
@@ -102,9 +103,9 @@ import org.slf4j.LoggerFactory;
  * {@link TimeoutException}.
  *
  * <h2>Requests and futures</h2>
- * {@link #subscribe}, {@link #unsubscribe} and {@link #publish} return a future that the server's reply
- * completes. A request made while not connected waits for the connection. Every such future completes
- * within the {@linkplain Builder#requestTimeout request timeout} of the call: with the reply, with a
+ * {@link #subscribe}, {@link #unsubscribe}, {@link #publish} and {@link #presence} return a future that the
+ * server's reply completes. A request made while not connected waits for the connection. Every such
+ * future completes within the {@linkplain Builder#requestTimeout request timeout} of the call: with the reply, with a
  * {@link PushException} whose {@link PushException#code() code} is the server's error code (for example
  * {@code forbidden}, {@code invalid_channel}), or with a local {@link PushException} (code null): its cause
  * is a {@link TimeoutException} when the server did not answer in time. A {@code publish} whose
@@ -392,6 +393,26 @@ public final class PushClient implements AutoCloseable {
       c.flush();
     }
     return request.future;
+  }
+
+  /**
+   * Who is subscribed to {@code channel} now, on every node of the deployment: each subscriber's
+   * connection id, user id and the {@code info} claim of its token (see {@link ClientInfo}). This client
+   * must be subscribed to {@code channel} (the server checks; a subscription whose {@code subscribed}
+   * reply has not arrived yet counts), and the server must have presence on for it
+   * ({@code ChannelOptions.withPresence(true)}). A subscriber is listed from the moment its subscription
+   * is live, so this client may be missing from a list read right after subscribing.
+   *
+   * @return the subscribers, in no particular order. Fails with code {@code not_subscribed} or
+   *     {@code presence_disabled} as above, {@code unavailable} if the server's broker could not answer
+   *     (ask again later), or as described under "Requests and futures".
+   * @throws IllegalArgumentException if {@code channel} is not well-formed UTF-16 (a lone surrogate)
+   */
+  public CompletableFuture<List<ClientInfo>> presence(String channel) {
+    Objects.requireNonNull(channel, "channel");
+    Frames.requireWellFormed("channel", channel);
+    return submit(new Request<>("read the presence of \"" + channel + "\"", "presence", channel,
+        id -> Frames.presence(id, channel), Presence::clients));
   }
 
   /** Where the client stands now. */
@@ -683,7 +704,7 @@ public final class PushClient implements AutoCloseable {
       case "welcome" -> onWelcome(c, frame);
       case "subscribed" -> onSubscribed(c, frame);
       case "unsubscribed" -> onUnsubscribed(c, frame);
-      case "published", "refreshed" -> onReply(c, frame);
+      case "published", "presence", "refreshed" -> onReply(c, frame);
       case "error" -> onError(c, frame);
       case "message" -> onMessage(c, frame);
       default -> log.debug("{}: ignoring a frame of unknown type \"{}\"", c, type);
@@ -1423,8 +1444,8 @@ public final class PushClient implements AutoCloseable {
     }
 
     /**
-     * How long a request ({@code subscribe}, {@code unsubscribe}, {@code publish}) may wait for its
-     * reply, counted from the call, connected or not. Also how long the client waits for the server to
+     * How long a request ({@code subscribe}, {@code unsubscribe}, {@code publish}, {@code presence}) may
+     * wait for its reply, counted from the call, connected or not. Also how long the client waits for the server to
      * answer its Close frame after {@link PushClient#close()}. Default 10 s.
      */
     public Builder requestTimeout(Duration timeout) {
