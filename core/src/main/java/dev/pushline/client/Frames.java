@@ -43,7 +43,7 @@ final class Frames {
   }
 
   static String subscribe(long id, String channel) {
-    return subscribe(id, channel, null, 0);
+    return subscribe(id, channel, null, 0, false);
   }
 
   /**
@@ -51,8 +51,10 @@ final class Frames {
    *
    * @param since where to resume from, or null for a fresh subscription
    * @param history how many of the latest publications to ask for when not resuming; 0 for none
+   * @param joinLeave whether to ask for the channel's join and leave events
    */
-  static String subscribe(long id, String channel, PushClient.StreamPosition since, int history) {
+  static String subscribe(long id, String channel, PushClient.StreamPosition since, int history,
+      boolean joinLeave) {
     return JsonObjects.write(w -> {
       w.name("type").value("subscribe").name("id").value(id).name("channel").value(channel);
       if (since != null) {
@@ -61,6 +63,9 @@ final class Frames {
       }
       if (history > 0) {
         w.name("history").value(history);
+      }
+      if (joinLeave) {
+        w.name("joinLeave").value(true);
       }
     });
   }

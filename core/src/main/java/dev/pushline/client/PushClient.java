@@ -95,6 +95,28 @@ import org.slf4j.LoggerFactory;
  * a connection itself, server-side; those publications go to the
  * {@linkplain Builder#serverSubscriptionHandler server subscription handler}.
  *
+ * <h2>Presence</h2>
+ * Where the server keeps presence for a channel ({@code ChannelOptions.withPresence(true)}), a subscriber
+ * can ask who else is subscribed with {@link #presence}, and hear who joins and leaves with
+ * {@link SubscribeOptions#withJoinLeave}:
+ *
+ * <pre>{@code
+ * client.subscribe("room:lobby", SubscribeOptions.DEFAULT.withJoinLeave(new PushClient.PresenceListener() {
+ *   @Override
+ *   public void onJoin(String channel, ClientInfo client) {
+ *     members.add(client);
+ *   }
+ *
+ *   @Override
+ *   public void onLeave(String channel, ClientInfo client) {
+ *     members.remove(client.clientId());
+ *   }
+ * }), handler);
+ * }</pre>
+ *
+ * Events are not replayed after a reconnect: read {@link #presence} each time the subscription takes
+ * effect for the current list.
+ *
  * <h2>Dead servers</h2>
  * The server tells its ping interval in its {@code welcome} and pings every connection that often. If
  * nothing at all arrives from it (no message, no ping) for twice the interval plus half an interval (at
@@ -284,7 +306,7 @@ public final class PushClient implements AutoCloseable {
         return CompletableFuture.failedFuture(new PushException("already_subscribed",
             "this client is subscribed to \"" + channel + "\" already", null));
       }
-      s = new Subscription(channel, handler, options.history(), false);
+      s = new Subscription(channel, handler, options);
       subscriptions.put(channel, s);
       ScheduledFuture<?> timeout = schedule(() -> s.subscribed.completeExceptionally(
           timeoutException("subscribe to \"" + channel + "\"")), requestTimeout);
@@ -707,6 +729,8 @@ public final class PushClient implements AutoCloseable {
       case "published", "presence", "refreshed" -> onReply(c, frame);
       case "error" -> onError(c, frame);
       case "message" -> onMessage(c, frame);
+      case "join" -> onJoinOrLeave(c, frame, true);
+      case "leave" -> onJoinOrLeave(c, frame, false);
       default -> log.debug("{}: ignoring a frame of unknown type \"{}\"", c, type);
     }
   }
@@ -846,7 +870,7 @@ public final class PushClient implements AutoCloseable {
           + "publications are ignored", c, channel);
       return;
     }
-    Subscription s = new Subscription(channel, serverSubscriptionHandler, 0, true);
+    Subscription s = Subscription.serverSide(channel, serverSubscriptionHandler);
     Subscription replaced;
     synchronized (lock) {
       if (c != current) {
@@ -1017,6 +1041,37 @@ public final class PushClient implements AutoCloseable {
     }
   }
 
+  /** A join or leave event, for a subscription that asked for them: after its publications so far. */
+  private void onJoinOrLeave(Connection c, JsonObject frame, boolean join) {
+    String channel = Frames.string(frame, "channel");
+    ClientInfo who = Presence.client(frame.get("client"));
+    if (channel == null || who == null) {
+      log.warn("{}: ignoring a join or leave event without channel or client", c);
+      return;
+    }
+    Subscription s;
+    synchronized (lock) {
+      if (c != current) {
+        return;
+      }
+      s = subscriptions.get(channel);
+      if (s == null || s.joinLeave == null || s.phase != Subscription.Phase.ACTIVE) {
+        log.debug("{}: ignoring a join or leave event of \"{}\", which has no active subscription asking for "
+            + "them", c, channel);
+        return;
+      }
+    }
+    callbacks.run("the join/leave listener of \"" + channel + "\"", () -> {
+      if (!s.removed) {
+        if (join) {
+          s.joinLeave.onJoin(channel, who);
+        } else {
+          s.joinLeave.onLeave(channel, who);
+        }
+      }
+    });
+  }
+
   private void onMessage(Connection c, JsonObject frame) {
     String event = Frames.string(frame, "event");
     if (event == null) {
@@ -1041,7 +1096,7 @@ public final class PushClient implements AutoCloseable {
    */
   private void sendSubscribe(Connection c, Subscription s, List<Runnable> after) {
     long id = ++lastRequestId;
-    String text = Frames.subscribe(id, s.channel, s.position, s.history);
+    String text = Frames.subscribe(id, s.channel, s.position, s.history, s.joinLeave != null);
     PushException tooBig = Frames.oversize(text, "subscribe to a channel", maxMessageBytes);
     if (tooBig != null) {
       subscriptions.remove(s.channel, s);
@@ -1237,13 +1292,15 @@ public final class PushClient implements AutoCloseable {
    * @param history how many of the channel's latest publications the server replays each time the
    *     subscription starts without continuity ({@link Recovery#FRESH} or {@link Recovery#NOT_RECOVERED});
    *     at most as many as the server keeps in the channel's history. 0 (the default) to 1,000,000.
+   * @param joinLeave hears who joins and leaves the channel (see {@link PresenceListener}); null (the
+   *     default) for no join and leave events
    *
    * <p>Immutable; thread-safe.
    */
-  public record SubscribeOptions(int history) {
+  public record SubscribeOptions(int history, PresenceListener joinLeave) {
 
-    /** No history. */
-    public static final SubscribeOptions DEFAULT = new SubscribeOptions(0);
+    /** No history, no join and leave events. */
+    public static final SubscribeOptions DEFAULT = new SubscribeOptions(0, null);
 
     public SubscribeOptions {
       if (history < 0 || history > 1_000_000) {
@@ -1251,10 +1308,50 @@ public final class PushClient implements AutoCloseable {
       }
     }
 
+    /** Options with {@code history} and no join and leave events. */
+    public SubscribeOptions(int history) {
+      this(history, null);
+    }
+
     /** A copy asking for the last {@code count} publications; see {@link #history}. */
     public SubscribeOptions withHistory(int count) {
-      return new SubscribeOptions(count);
+      return new SubscribeOptions(count, joinLeave);
     }
+
+    /**
+     * A copy asking for the channel's join and leave events ({@code "joinLeave":true} on the wire, on
+     * every renewal too), which go to {@code listener}. Only a channel the server keeps presence for has
+     * them ({@code ChannelOptions.withPresence(true)}); for another, none come.
+     */
+    public SubscribeOptions withJoinLeave(PresenceListener listener) {
+      return new SubscribeOptions(history, Objects.requireNonNull(listener, "listener"));
+    }
+  }
+
+  /**
+   * Hears who joins and leaves a channel: give one to {@link SubscribeOptions#withJoinLeave}. A client
+   * joins when its subscription becomes live and leaves when it unsubscribes or disconnects, on any node
+   * of the deployment; this client hears its own join too. A client whose node died leaves no event: it
+   * drops out of {@link PushClient#presence} after the server's presence TTL.
+   *
+   * <p>The events are not part of the channel's stream: they have no offset, are not kept in history and
+   * are not replayed after a reconnect, so events while this client was away are missed. Read
+   * {@link PushClient#presence} whenever the subscription takes effect
+   * ({@link SubscriptionHandler#onSubscribed}) for the current list, then apply the events.
+   *
+   * <p>Calls run like the subscription's handler: one at a time per client, on the threads described
+   * under "Threading" on {@link PushClient}, in the order the server sent them among the channel's
+   * publications, only while the subscription is active, and never once {@link PushClient#unsubscribe}
+   * (for that channel) or {@link PushClient#close()} returned. They must not block; one that throws is
+   * logged at WARN and the client carries on. Every method has an empty default.
+   */
+  public interface PresenceListener {
+
+    /** {@code client} subscribed to {@code channel}. */
+    default void onJoin(String channel, ClientInfo client) {}
+
+    /** {@code client} unsubscribed from {@code channel}, or disconnected. */
+    default void onLeave(String channel, ClientInfo client) {}
   }
 
   /**

@@ -38,6 +38,8 @@ final class Subscription {
   final PushClient.SubscriptionHandler handler;
   /** Publications to ask for whenever the subscription starts without continuity; 0 for none. */
   final int history;
+  /** Hears the channel's join and leave events; null when the subscription does not ask for them. */
+  final PushClient.PresenceListener joinLeave;
   /** Made by the server's host, not by the application: not renewed, not in {@code channels()}. */
   final boolean serverSide;
   /** Names the handler in the log line if it throws. */
@@ -53,10 +55,22 @@ final class Subscription {
   StreamPosition sentSince; // guarded by the client's lock
   volatile boolean removed;
 
-  Subscription(String channel, PushClient.SubscriptionHandler handler, int history, boolean serverSide) {
+  /** A subscription the application asked for, with {@code options}. */
+  Subscription(String channel, PushClient.SubscriptionHandler handler, PushClient.SubscribeOptions options) {
+    this(channel, handler, options.history(), options.joinLeave(), false);
+  }
+
+  /** A subscription the server's host made. */
+  static Subscription serverSide(String channel, PushClient.SubscriptionHandler handler) {
+    return new Subscription(channel, handler, 0, null, true);
+  }
+
+  private Subscription(String channel, PushClient.SubscriptionHandler handler, int history,
+      PushClient.PresenceListener joinLeave, boolean serverSide) {
     this.channel = channel;
     this.handler = handler;
     this.history = history;
+    this.joinLeave = joinLeave;
     this.serverSide = serverSide;
     this.handlerName = (serverSide ? "the server subscription handler of \"" : "the handler of \"") + channel
         + "\"";

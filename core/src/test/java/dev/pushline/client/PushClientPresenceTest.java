@@ -3,14 +3,19 @@ package dev.pushline.client;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonNull;
+import dev.pushline.Channel;
 import dev.pushline.ChannelOptions;
 import dev.pushline.ClientInfo;
 import dev.pushline.PushException;
 import dev.pushline.PushServer;
+import dev.pushline.client.SubscriptionRecorder.Joined;
+import dev.pushline.client.SubscriptionRecorder.Left;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -154,5 +159,83 @@ class PushClientPresenceTest {
 
     await(subscribed);
     await(presence); // sent after the subscription on the same connection: not refused as not_subscribed
+  }
+
+  // --- join and leave ----------------------------------------------------------------------------
+
+  @Test
+  void joinAndLeaveEventsArriveInOrderWithPublicationsOwnJoinIncluded() throws Exception {
+    PushServer server = startPresenceServer();
+    Channel room = server.channel("room");
+    Connected alice = connect(server);
+    Connected bob = connect(server);
+    SubscriptionRecorder aliceHears = new SubscriptionRecorder();
+    await(alice.client().subscribe("room", PushClient.SubscribeOptions.DEFAULT.withJoinLeave(aliceHears),
+        aliceHears));
+    aliceHears.subscribed("room");
+    assertEquals(new Joined("room", new ClientInfo(alice.id(), "", JsonNull.INSTANCE)),
+        aliceHears.next(Joined.class), "a subscriber hears its own join");
+    room.publish("e", 1);
+    aliceHears.publications("room", 1, 1);
+
+    await(bob.client().subscribe("room", p -> {}));
+    assertEquals(bob.id(), aliceHears.next(Joined.class).client().clientId());
+    room.publish("e", 2);
+    aliceHears.publications("room", 2, 2);
+    await(bob.client().unsubscribe("room"));
+    assertEquals(bob.id(), aliceHears.next(Left.class).client().clientId());
+    await(bob.client().subscribe("room", p -> {}));
+    assertEquals(bob.id(), aliceHears.next(Joined.class).client().clientId());
+    bob.client().close();
+    assertEquals(bob.id(), aliceHears.next(Left.class).client().clientId(), "a disconnect is a leave");
+
+    await(alice.client().unsubscribe("room"));
+    room.publish("e", 3);
+    aliceHears.assertSilentFor(Duration.ofMillis(100)); // not even its own leave, once unsubscribed
+  }
+
+  @Test
+  void aSubscriptionWithoutJoinLeaveHearsNoEvents() throws Exception {
+    PushServer server = startPresenceServer();
+    Channel room = server.channel("room");
+    Connected alice = connect(server);
+    Connected bob = connect(server);
+    SubscriptionRecorder aliceHears = new SubscriptionRecorder();
+    await(alice.client().subscribe("room", aliceHears));
+    aliceHears.subscribed("room");
+    await(bob.client().subscribe("room", p -> {}));
+    presenceOf(alice.client(), "room", Set.of(alice.id(), bob.id())); // bob is live, his join went out
+
+    room.publish("e", 1);
+
+    aliceHears.publications("room", 1, 1); // no join before it
+  }
+
+  @Test
+  void joinLeaveIsAskedAgainWhenTheSubscriptionIsRenewedAfterAReconnect() throws Exception {
+    PushServer server = startPresenceServer();
+    Connected alice = connect(server);
+    SubscriptionRecorder aliceHears = new SubscriptionRecorder();
+    await(alice.client().subscribe("room", PushClient.SubscribeOptions.DEFAULT.withJoinLeave(aliceHears),
+        aliceHears));
+    aliceHears.subscribed("room");
+    assertEquals(alice.id(), aliceHears.next(Joined.class).client().clientId());
+
+    alice.client().abortConnection();
+
+    assertEquals(PushClient.Recovery.RECOVERED, aliceHears.subscribed("room").recovery());
+    // The renewed subscription asked for events again: it hears its new connection's own join (and
+    // perhaps, before or after it, the old connection's leave, depending on when the server noticed).
+    String newId = null;
+    for (int i = 0; i < 2 && newId == null; i++) {
+      SubscriptionRecorder.Event e = aliceHears.next(SubscriptionRecorder.Event.class);
+      if (e instanceof Joined j) {
+        newId = j.client().clientId();
+      } else {
+        assertEquals(new Left("room", new ClientInfo(alice.id(), "", JsonNull.INSTANCE)), e);
+      }
+    }
+    assertNotNull(newId, "no join of the renewed subscription");
+    assertNotEquals(alice.id(), newId, "a new connection has a new id");
   }
 }

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.pushline.ClientInfo;
 import dev.pushline.Publication;
 import dev.pushline.PushException;
 import java.io.IOException;
@@ -437,6 +439,65 @@ class PushClientProtocolTest {
         PushClient.Recovery.NOT_RECOVERED), feed.subscribed("feed"));
     feed.publications("feed", 2, 2);
     assertEquals(new PushClient.StreamPosition(2, "e2"), client.position("feed").orElseThrow());
+  }
+
+  // --- join and leave ----------------------------------------------------------------------------
+
+  @Test
+  void joinLeaveEventsAreDeliveredInOrderWithPublicationsAndAskedForOnEveryRenewal() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer first = connect(client);
+    SubscriptionRecorder room = new SubscriptionRecorder();
+    client.subscribe("room", PushClient.SubscribeOptions.DEFAULT.withHistory(2).withJoinLeave(room), room);
+    JsonObject request = first.readRequest();
+    assertTrue(request.get("joinLeave").getAsBoolean(), request.toString());
+    assertEquals(2, request.get("history").getAsInt(), "withJoinLeave keeps the history asked for");
+    first.send(join("join", "room", "early")); // before the subscribed reply: not delivered
+    first.send("{\"type\":\"subscribed\",\"id\":" + request.get("id") + ",\"channel\":\"room\",\"offset\":0,"
+        + "\"epoch\":\"e\"}");
+    first.send(publication("room", 1));
+    first.send(join("join", "room", "alice"));
+    first.send(join("join", "other", "x")); // a channel this client is not subscribed to
+    first.send("{\"type\":\"join\",\"channel\":\"room\",\"client\":{\"user\":\"no id\"}}"); // malformed
+    first.send(publication("room", 2));
+    first.send(join("leave", "room", "alice"));
+
+    room.subscribed("room");
+    room.publications("room", 1, 1);
+    assertEquals(new SubscriptionRecorder.Joined("room", new ClientInfo("alice", "u-alice", JsonNull.INSTANCE)),
+        room.next(SubscriptionRecorder.Joined.class));
+    room.publications("room", 2, 2);
+    assertEquals(new SubscriptionRecorder.Left("room", new ClientInfo("alice", "u-alice", JsonNull.INSTANCE)),
+        room.next(SubscriptionRecorder.Left.class));
+
+    first.sendClose(3000, "continuity lost on room"); // RECONNECT: the server lost the channel's continuity
+    FakeServer.Peer second = fake.accept();
+    second.sendWelcome();
+    JsonObject renewed = second.readRequest();
+    assertTrue(renewed.get("joinLeave").getAsBoolean(), "asked again on renewal: " + renewed);
+    assertEquals(2, renewed.getAsJsonObject("since").get("offset").getAsLong(), "resumes: " + renewed);
+  }
+
+  @Test
+  void aSubscriptionWithoutJoinLeaveDoesNotAskAndIgnoresEvents() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer peer = connect(client);
+    SubscriptionRecorder room = new SubscriptionRecorder();
+    client.subscribe("room", room);
+    JsonObject request = peer.readRequest();
+    assertFalse(request.has("joinLeave"), request.toString());
+    peer.send("{\"type\":\"subscribed\",\"id\":" + request.get("id") + ",\"channel\":\"room\",\"offset\":0,"
+        + "\"epoch\":\"e\"}");
+    peer.send(join("join", "room", "alice"));
+    peer.send(publication("room", 1));
+
+    room.subscribed("room");
+    room.publications("room", 1, 1);
+  }
+
+  private static String join(String type, String channel, String client) {
+    return "{\"type\":\"" + type + "\",\"channel\":\"" + channel + "\",\"client\":{\"client\":\"" + client
+        + "\",\"user\":\"u-" + client + "\",\"info\":null}}";
   }
 
   private static String publication(String channel, long offset) {
