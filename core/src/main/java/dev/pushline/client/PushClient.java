@@ -89,7 +89,13 @@ import org.slf4j.LoggerFactory;
  * });
  * }</pre>
  *
- * Within one epoch the client never delivers an offset twice or out of order, whatever the server sends;
+ * A subscription the server cannot make for the moment (error {@code unavailable}: its broker, for
+ * example Redis, failed) is not dropped: the client asks again with the reconnect backoff, from the same
+ * position, and tells the handler each time ({@link SubscriptionHandler#onSubscribeFailed}). A server
+ * that lost a channel's continuity on its side closes the connection with 3000 (reconnect); the client
+ * reconnects and resumes as after any drop.
+ *
+ * <p>Within one epoch the client never delivers an offset twice or out of order, whatever the server sends;
  * a new epoch starts again from its own offsets. {@link SubscribeOptions#history} asks for the last few
  * publications whenever a subscription starts without continuity. The host application may also subscribe
  * a connection itself, server-side; those publications go to the
@@ -104,7 +110,7 @@ import org.slf4j.LoggerFactory;
  * client.subscribe("room:lobby", SubscribeOptions.DEFAULT.withJoinLeave(new PushClient.PresenceListener() {
  *   @Override
  *   public void onJoin(String channel, ClientInfo client) {
- *     members.add(client);
+ *     members.put(client.clientId(), client);
  *   }
  *
  *   @Override
@@ -243,15 +249,18 @@ public final class PushClient implements AutoCloseable {
    * because the server could not replay them: use {@link #subscribe(String, SubscriptionHandler)} for that.
    *
    * <p>If the server refuses the subscription (for example {@code invalid_channel} or
-   * {@code limit_exceeded}) the client forgets it. If the future fails for a local reason (timeout,
-   * connection lost) the client keeps the subscription and sends it again after reconnecting; call
-   * {@link #unsubscribe} to give up.
+   * {@code limit_exceeded}) the client forgets it. If the server cannot make it now ({@code unavailable}:
+   * its broker failed), the client keeps it and asks again with the reconnect backoff, as often as it
+   * takes (see {@link SubscriptionHandler#onSubscribeFailed}); the future waits for the answer to a retry.
+   * If the future fails for a local reason (timeout, connection lost) the client keeps the subscription
+   * and sends it again after reconnecting; call {@link #unsubscribe} to give up.
    *
    * @param channel the channel's name; the server checks it (1 to 255 letters, digits and
    *     {@code _ - . : @ / = $ ~ +})
    * @return the channel's position when the subscription took effect: the first publication delivered has
    *     offset {@code offset + 1}. Fails with code {@code already_subscribed} if this client has a
-   *     subscription to {@code channel} already, or with the server's error code.
+   *     subscription to {@code channel} already, with {@code cancelled} if {@link #unsubscribe} came first,
+   *     or with the server's error code.
    * @throws IllegalArgumentException if {@code channel} is not well-formed UTF-16 (a lone surrogate)
    */
   public CompletableFuture<StreamPosition> subscribe(String channel, Consumer<Publication> handler) {
@@ -348,6 +357,7 @@ public final class PushClient implements AutoCloseable {
             "this client is not subscribed to \"" + channel + "\"", null));
       }
       s.removed = true;
+      s.cancelRetry();
       if (s.phase == Subscription.Phase.SENT) {
         subscribing.remove(s.requestId); // its reply will find nobody; the unsubscribe follows it
       }
@@ -365,8 +375,8 @@ public final class PushClient implements AutoCloseable {
       }
     }
     runAll(after);
-    s.subscribed.completeExceptionally(
-        new PushException("unsubscribed from \"" + channel + "\" before the server confirmed the subscription"));
+    s.subscribed.completeExceptionally(new PushException("cancelled",
+        "unsubscribed from \"" + channel + "\" before the server confirmed the subscription", null));
     if (request == null) {
       return CompletableFuture.completedFuture(null);
     }
@@ -494,6 +504,7 @@ public final class PushClient implements AutoCloseable {
       subscribing.clear();
       for (Subscription s : subs) {
         s.phase = Subscription.Phase.PENDING;
+        s.cancelRetry();
         s.removed = true; // no handler runs once close() returned
       }
       for (Subscription s : serverSubscriptions.values()) {
@@ -628,6 +639,7 @@ public final class PushClient implements AutoCloseable {
       for (Subscription s : subscriptions.values()) {
         s.phase = Subscription.Phase.PENDING;
         s.sentSince = null;
+        s.cancelRetry(); // the next connection renews it
       }
       ended = List.copyOf(serverSubscriptions.values());
       serverSubscriptions.clear();
@@ -847,6 +859,7 @@ public final class PushClient implements AutoCloseable {
       from = s.position;
       recovery = s.subscribed(position, Frames.bool(frame, "recovered"));
       s.phase = Subscription.Phase.ACTIVE;
+      s.unavailable = 0;
     }
     switch (recovery) {
       case RECOVERED -> log.debug("{}: resumed \"{}\" from offset {}; {} publications to replay", c, s.channel,
@@ -1006,6 +1019,8 @@ public final class PushClient implements AutoCloseable {
     Request<?> r;
     Subscription refused = null;
     boolean alreadyConfirmed = false;
+    Duration retryDelay = null;
+    int failuresInARow = 0;
     synchronized (lock) {
       if (c != current) {
         return;
@@ -1016,14 +1031,24 @@ public final class PushClient implements AutoCloseable {
       } else {
         refused = subscribing.remove(id);
         if (refused != null) {
-          subscriptions.remove(refused.channel, refused);
           refused.phase = Subscription.Phase.PENDING;
-          alreadyConfirmed = refused.subscribed.isDone();
+          refused.sentSince = null;
+          if (code.equals("unavailable")) { // not made this time: keep it, with its position, and try again
+            Subscription s = refused;
+            failuresInARow = ++s.unavailable;
+            retryDelay = backoff.delay(failuresInARow);
+            s.retry = schedule(() -> retrySubscribe(c, s), retryDelay);
+          } else {
+            subscriptions.remove(refused.channel, refused);
+            alreadyConfirmed = refused.subscribed.isDone();
+          }
         }
       }
     }
     PushException failure = new PushException(code, message, null);
-    if (r != null) {
+    if (retryDelay != null) {
+      tellSubscribeFailed(c, refused, failure, retryDelay, failuresInARow);
+    } else if (r != null) {
       if (r.replyType.equals("unsubscribed") && code.equals("not_subscribed")) {
         r.future.complete(null); // the subscription had been refused: not subscribed is what was asked for
       } else {
@@ -1070,6 +1095,41 @@ public final class PushClient implements AutoCloseable {
         }
       }
     });
+  }
+
+  /** After an {@code unavailable} reply: logs it once per run of failures and tells the handler. */
+  private void tellSubscribeFailed(Connection c, Subscription s, PushException failure, Duration retryDelay,
+      int failuresInARow) {
+    if (failuresInARow == 1) {
+      log.warn("{}: the server cannot subscribe to \"{}\" now ({}: {}); retrying with backoff, first in {} ms",
+          c, s.channel, failure.code(), failure.getMessage(), retryDelay.toMillis());
+    } else {
+      log.debug("{}: subscribe to \"{}\" failed {} times in a row ({}); retrying in {} ms", c, s.channel,
+          failuresInARow, failure.code(), retryDelay.toMillis());
+    }
+    callbacks.run(s.handlerName, () -> {
+      if (!s.removed) {
+        s.handler.onSubscribeFailed(s.channel, failure, retryDelay);
+      }
+    });
+  }
+
+  /**
+   * An {@code unavailable} reply's retry is due: subscribes {@code s} again on {@code c}, unless it is gone
+   * or {@code c} is no longer the current connection (a new connection renews every subscription anyway).
+   */
+  private void retrySubscribe(Connection c, Subscription s) {
+    List<Runnable> after = new ArrayList<>(0);
+    synchronized (lock) {
+      if (c != current || state != State.CONNECTED || subscriptions.get(s.channel) != s
+          || s.phase != Subscription.Phase.PENDING) {
+        return;
+      }
+      s.retry = null;
+      sendSubscribe(c, s, after);
+    }
+    runAll(after);
+    c.flush();
   }
 
   private void onMessage(Connection c, JsonObject frame) {
@@ -1394,6 +1454,20 @@ public final class PushClient implements AutoCloseable {
      * {@link PushClient#close()}. Default: nothing.
      */
     default void onUnsubscribed(String channel) {}
+
+    /**
+     * The server could not make the subscription this time, when it was first asked or when it was renewed
+     * after a reconnect: {@code failure}'s {@link PushException#code() code} is {@code unavailable} (the
+     * server's broker, for example Redis, failed). The subscription is not dropped: the client keeps it
+     * and its position and asks again after {@code retryDelay} (the reconnect backoff, growing with each
+     * failure in a row), and again, until the server takes it, the application unsubscribes, or the client
+     * is closed. Meanwhile no publications come; once it is taken, {@code onSubscribed} tells whether what
+     * was published in between is replayed ({@link Recovery#RECOVERED}). The client logs the first failure
+     * in a row at WARN, the next ones at DEBUG. Default: nothing.
+     *
+     * @param retryDelay how long until the client asks again
+     */
+    default void onSubscribeFailed(String channel, PushException failure, Duration retryDelay) {}
   }
 
   /**

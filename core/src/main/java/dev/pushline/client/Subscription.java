@@ -3,6 +3,7 @@ package dev.pushline.client;
 import dev.pushline.client.PushClient.Recovery;
 import dev.pushline.client.PushClient.StreamPosition;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 
 /**
  * One channel subscription of a client: either one the application asked for with
@@ -17,8 +18,8 @@ import java.util.concurrent.CompletableFuture;
  * is delivered twice or out of order.
  *
  * <h2>Concurrency</h2>
- * {@link #phase}, {@link #requestId}, {@link #position} and {@link #sentSince} are guarded by the owning
- * client's lock. {@link #removed} is written under that lock and read without it by queued handler calls,
+ * {@link #phase}, {@link #requestId}, {@link #position}, {@link #sentSince}, {@link #unavailable} and
+ * {@link #retry} are guarded by the owning client's lock. {@link #removed} is written under that lock and read without it by queued handler calls,
  * so that a handler is not called after {@code unsubscribe} or {@code close} returned (unless it was
  * already running).
  */
@@ -26,7 +27,10 @@ final class Subscription {
 
   /** Where the subscription stands on the current connection. */
   enum Phase {
-    /** Not requested on the current connection (there may be none): sent once connected. */
+    /**
+     * Not requested on the current connection (there may be none): sent once connected, or when its
+     * {@link #retry} is due.
+     */
     PENDING,
     /** {@code subscribe} sent, {@code subscribed} not yet received: publications are not delivered. */
     SENT,
@@ -53,6 +57,10 @@ final class Subscription {
   StreamPosition position; // guarded by the client's lock
   /** The {@code since} of the subscribe request on the wire; null when it had none. */
   StreamPosition sentSince; // guarded by the client's lock
+  /** {@code unavailable} replies in a row since the last {@code subscribed}: the retry backoff's count. */
+  int unavailable; // guarded by the client's lock
+  /** Subscribes again on the current connection after an {@code unavailable} reply; null when none is due. */
+  ScheduledFuture<?> retry; // guarded by the client's lock
   volatile boolean removed;
 
   /** A subscription the application asked for, with {@code options}. */
@@ -97,6 +105,14 @@ final class Subscription {
     }
     position = new StreamPosition(from, server.epoch());
     return since == null ? Recovery.FRESH : Recovery.NOT_RECOVERED;
+  }
+
+  /** Cancels the retry that is due, if any. Call under the client's lock. */
+  void cancelRetry() {
+    if (retry != null) {
+      retry.cancel(false);
+      retry = null;
+    }
   }
 
   @Override

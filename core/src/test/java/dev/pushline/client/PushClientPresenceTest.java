@@ -238,4 +238,57 @@ class PushClientPresenceTest {
     assertNotNull(newId, "no join of the renewed subscription");
     assertNotEquals(alice.id(), newId, "a new connection has a new id");
   }
+
+  // --- unavailable -------------------------------------------------------------------------------
+
+  @Test
+  void aSubscribeTheBrokerCannotServeIsRetriedWithBackoffUntilItSucceeds() throws Exception {
+    FlakyBroker broker = new FlakyBroker();
+    PushServer server = startServer(PushServer.builder().broker(broker));
+    PushClient client = connect(server).client();
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    broker.failNextHistoryReads(2);
+
+    var subscribed = client.subscribe("feed", feed);
+
+    for (int i = 0; i < 2; i++) {
+      SubscriptionRecorder.SubscribeFailed failed = feed.next(SubscriptionRecorder.SubscribeFailed.class);
+      assertEquals("unavailable", failed.failure().code());
+      assertTrue(failed.retryDelay().compareTo(Duration.ofMillis(200)) <= 0, "the client's backoff");
+    }
+    assertEquals(PushClient.Recovery.FRESH, feed.subscribed("feed").recovery());
+    assertEquals(new PushClient.StreamPosition(0, server.channel("feed").epoch()), await(subscribed),
+        "the future waits for the retry that succeeded");
+    assertEquals(2, broker.failedReads());
+    server.channel("feed").publish("e", 1);
+    feed.publications("feed", 1, 1);
+    assertEquals(Set.of("feed"), client.channels());
+  }
+
+  @Test
+  void aRenewalTheBrokerCannotServeIsRetriedFromTheSamePositionAndRecovers() throws Exception {
+    FlakyBroker broker = new FlakyBroker();
+    PushServer server = startServer(PushServer.builder().broker(broker));
+    Channel feed = server.channel("feed");
+    PushClient client = connect(server).client();
+    SubscriptionRecorder handler = new SubscriptionRecorder();
+    await(client.subscribe("feed", handler));
+    handler.subscribed("feed");
+    feed.publish("e", 1);
+    feed.publish("e", 2);
+    handler.publications("feed", 1, 2);
+    broker.failNextHistoryReads(2);
+
+    client.abortConnection();
+
+    assertEquals("unavailable", handler.next(SubscriptionRecorder.SubscribeFailed.class).failure().code());
+    feed.publish("e", 3); // after a failed renewal: replayed by the retry that succeeds, or live after it
+    feed.publish("e", 4);
+    assertEquals("unavailable", handler.next(SubscriptionRecorder.SubscribeFailed.class).failure().code());
+    assertEquals(PushClient.Recovery.RECOVERED, handler.subscribed("feed").recovery(),
+        "the retry resumed from the position the client had");
+    handler.publications("feed", 3, 4);
+    feed.publish("e", 5);
+    handler.publications("feed", 5, 5);
+  }
 }

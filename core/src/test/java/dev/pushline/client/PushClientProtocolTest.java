@@ -441,6 +441,106 @@ class PushClientProtocolTest {
     assertEquals(new PushClient.StreamPosition(2, "e2"), client.position("feed").orElseThrow());
   }
 
+  // --- unavailable and cancelled -----------------------------------------------------------------
+
+  @Test
+  void anUnavailableRenewalIsRetriedWithTheSamePositionAndNotSentTwiceAfterAReconnect() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer first = connect(client);
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("feed", feed);
+    JsonObject request = first.readRequest();
+    first.send(error(request, "unavailable"));
+    assertEquals("unavailable", feed.next(SubscriptionRecorder.SubscribeFailed.class).failure().code());
+    assertFalse(subscribed.isDone(), "the future waits for a retry");
+    JsonObject retry = first.readRequest();
+    assertEquals("subscribe", retry.get("type").getAsString());
+    assertFalse(retry.has("since"), "nothing to resume from yet: " + retry);
+    first.send("{\"type\":\"subscribed\",\"id\":" + retry.get("id") + ",\"channel\":\"feed\",\"offset\":4,"
+        + "\"epoch\":\"e\"}");
+    first.send(publication("feed", 5));
+    assertEquals(new PushClient.StreamPosition(4, "e"), subscribed.get(10, SECONDS));
+    feed.subscribed("feed");
+    feed.publications("feed", 5, 5);
+
+    first.sendClose(1001, "restarting");
+    FakeServer.Peer second = fake.accept();
+    second.sendWelcome();
+    JsonObject renewed = second.readRequest();
+    second.send(error(renewed, "unavailable"));
+    assertEquals("unavailable", feed.next(SubscriptionRecorder.SubscribeFailed.class).failure().code());
+    JsonObject retried = second.readRequest();
+    assertEquals(renewed.get("since"), retried.get("since"), "the retry resumes from the same position");
+    assertEquals(5, retried.getAsJsonObject("since").get("offset").getAsLong());
+    assertEquals(new PushClient.StreamPosition(5, "e"), client.position("feed").orElseThrow());
+    second.send(error(retried, "unavailable")); // and the connection drops while the retry waits
+    feed.next(SubscriptionRecorder.SubscribeFailed.class);
+    second.sendClose(1001, "restarting");
+
+    FakeServer.Peer third = fake.accept();
+    third.sendWelcome();
+    JsonObject once = third.readRequest();
+    assertEquals(5, once.getAsJsonObject("since").get("offset").getAsLong());
+    assertTrue(third.quietFor(300), "the retry due on the lost connection is not sent as well");
+    third.send("{\"type\":\"subscribed\",\"id\":" + once.get("id") + ",\"channel\":\"feed\",\"offset\":5,"
+        + "\"epoch\":\"e\",\"recovered\":true}");
+    assertEquals(PushClient.Recovery.RECOVERED, feed.subscribed("feed").recovery());
+  }
+
+  @Test
+  void anUnsubscribeWhileARetryWaitsCancelsTheRetry() throws Exception {
+    // The reconnect backoff, with the jitter's random source pinned: the first delay is exactly 1 s.
+    PushClient client = track(clientBuilder().reconnectDelay(Duration.ofSeconds(2), Duration.ofSeconds(2))
+        .random(() -> 0.0).build());
+    FakeServer.Peer peer = connect(client);
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("feed", feed);
+    peer.send(error(peer.readRequest(), "unavailable"));
+    assertEquals(Duration.ofSeconds(1), feed.next(SubscriptionRecorder.SubscribeFailed.class).retryDelay());
+
+    client.unsubscribe("feed").get(10, SECONDS); // not on the wire: completes at once, nothing sent
+
+    assertEquals("cancelled", failure(subscribed).code());
+    assertTrue(peer.quietFor(1_500), "no retry after unsubscribe");
+    assertEquals(Set.of(), client.channels());
+  }
+
+  @Test
+  void anUnsubscribeThatOvertakesThePendingSubscribeFailsItWithCancelled() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer peer = connect(client);
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("feed", feed);
+    JsonObject subscribe = peer.readRequest();
+
+    CompletableFuture<Void> unsubscribed = client.unsubscribe("feed");
+
+    assertEquals("cancelled", failure(subscribed).code());
+    JsonObject unsubscribe = peer.readRequest();
+    assertEquals("unsubscribe", unsubscribe.get("type").getAsString());
+    peer.send(error(subscribe, "cancelled")); // what the server answers the overtaken subscribe
+    peer.send("{\"type\":\"unsubscribed\",\"id\":" + unsubscribe.get("id") + ",\"channel\":\"feed\"}");
+    unsubscribed.get(10, SECONDS);
+    feed.assertSilentFor(Duration.ofMillis(50));
+    assertTrue(peer.quietFor(100), "a cancelled subscribe is not retried");
+  }
+
+  @Test
+  void aCancelledReplyToASubscribeStillOnTheWireFailsItWithTheCode() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer peer = connect(client);
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("feed", p -> {});
+
+    peer.send(error(peer.readRequest(), "cancelled"));
+
+    assertEquals("cancelled", failure(subscribed).code());
+    assertEquals(Set.of(), client.channels(), "only unavailable is retried");
+  }
+
+  private static String error(JsonObject request, String code) {
+    return "{\"type\":\"error\",\"id\":" + request.get("id") + ",\"code\":\"" + code + "\",\"message\":\"m\"}";
+  }
+
   // --- join and leave ----------------------------------------------------------------------------
 
   @Test

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.pushline.ClientInfo;
 import dev.pushline.Publication;
+import dev.pushline.PushException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -20,7 +21,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 final class SubscriptionRecorder implements PushClient.SubscriptionHandler, PushClient.PresenceListener {
 
-  sealed interface Event permits Subscribed, Received, Unsubscribed, Joined, Left {}
+  sealed interface Event permits Subscribed, Received, Unsubscribed, SubscribeFailed, Joined, Left {}
 
   record Subscribed(String channel, PushClient.StreamPosition position, PushClient.Recovery recovery)
       implements Event {}
@@ -28,6 +29,8 @@ final class SubscriptionRecorder implements PushClient.SubscriptionHandler, Push
   record Received(Publication publication) implements Event {}
 
   record Unsubscribed(String channel) implements Event {}
+
+  record SubscribeFailed(String channel, PushException failure, Duration retryDelay) implements Event {}
 
   record Joined(String channel, ClientInfo client) implements Event {}
 
@@ -48,6 +51,11 @@ final class SubscriptionRecorder implements PushClient.SubscriptionHandler, Push
   @Override
   public void onUnsubscribed(String channel) {
     events.add(new Unsubscribed(channel));
+  }
+
+  @Override
+  public void onSubscribeFailed(String channel, PushException failure, Duration retryDelay) {
+    events.add(new SubscribeFailed(channel, failure, retryDelay));
   }
 
   @Override
