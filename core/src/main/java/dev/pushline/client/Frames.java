@@ -76,7 +76,8 @@ final class Frames {
 
   /** A {@code presence} request. */
   static String presence(long id, String channel) {
-    return JsonObjects.write(w -> w.name("type").value("presence").name("id").value(id).name("channel").value(channel));
+    return JsonObjects.write(w -> w.name("type").value("presence").name("id").value(id)
+        .name("channel").value(channel));
   }
 
   /** A {@code refresh} request carrying new credentials. */

@@ -104,24 +104,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Presence</h2>
  * Where the server keeps presence for a channel ({@code ChannelOptions.withPresence(true)}), a subscriber
  * can ask who else is subscribed with {@link #presence}, and hear who joins and leaves with
- * {@link SubscribeOptions#withJoinLeave}:
- *
- * <pre>{@code
- * client.subscribe("room:lobby", SubscribeOptions.DEFAULT.withJoinLeave(new PushClient.PresenceListener() {
- *   @Override
- *   public void onJoin(String channel, ClientInfo client) {
- *     members.put(client.clientId(), client);
- *   }
- *
- *   @Override
- *   public void onLeave(String channel, ClientInfo client) {
- *     members.remove(client.clientId());
- *   }
- * }), handler);
- * }</pre>
- *
- * Events are not replayed after a reconnect: read {@link #presence} each time the subscription takes
- * effect for the current list.
+ * {@link SubscribeOptions#withJoinLeave} (see {@link PresenceListener}). Events are not replayed after a
+ * reconnect: read {@link #presence} each time the subscription takes effect for the current list.
  *
  * <h2>Dead servers</h2>
  * The server tells its ping interval in its {@code welcome} and pings every connection that often. If
@@ -133,10 +117,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Requests and futures</h2>
  * {@link #subscribe}, {@link #unsubscribe}, {@link #publish} and {@link #presence} return a future that the
  * server's reply completes. A request made while not connected waits for the connection. Every such
- * future completes within the {@linkplain Builder#requestTimeout request timeout} of the call: with the reply, with a
- * {@link PushException} whose {@link PushException#code() code} is the server's error code (for example
- * {@code forbidden}, {@code invalid_channel}), or with a local {@link PushException} (code null): its cause
- * is a {@link TimeoutException} when the server did not answer in time. A {@code publish} whose
+ * future completes within the {@linkplain Builder#requestTimeout request timeout} of the call: with the
+ * reply, with a {@link PushException} whose {@link PushException#code() code} is the server's error code
+ * (for example {@code forbidden}, {@code invalid_channel}), or with a local {@link PushException} (code
+ * null): its cause is a {@link TimeoutException} when the server did not answer in time. A {@code publish} whose
  * connection dropped before the reply fails too (it may or may not have been published): requests are
  * never sent twice. Misuse (null arguments, data Gson cannot serialise) throws at once.
  *
@@ -391,6 +375,8 @@ public final class PushClient implements AutoCloseable {
    * @param event the event name: 1 to 255 characters (the server checks)
    * @param data any object Gson can serialise, a {@code JsonElement}, or null
    * @return the publication's offset. Fails with code {@code forbidden} where clients may not publish,
+   *     with {@code unavailable} when the server's broker failed (it may or may not have been published;
+   *     the client does not send it again),
    *     and with a local {@link PushException} if the message is larger than the server accepts or too
    *     much is queued for sending already.
    * @throws IllegalArgumentException if Gson cannot serialise {@code data}, or a string in the request is
@@ -1101,8 +1087,8 @@ public final class PushClient implements AutoCloseable {
   private void tellSubscribeFailed(Connection c, Subscription s, PushException failure, Duration retryDelay,
       int failuresInARow) {
     if (failuresInARow == 1) {
-      log.warn("{}: the server cannot subscribe to \"{}\" now ({}: {}); retrying with backoff, first in {} ms",
-          c, s.channel, failure.code(), failure.getMessage(), retryDelay.toMillis());
+      log.warn("{}: the server cannot subscribe to \"{}\" now ({}: {}); retrying with backoff, first in {} "
+          + "ms", c, s.channel, failure.code(), failure.getMessage(), retryDelay.toMillis());
     } else {
       log.debug("{}: subscribe to \"{}\" failed {} times in a row ({}); retrying in {} ms", c, s.channel,
           failuresInARow, failure.code(), retryDelay.toMillis());
@@ -1389,7 +1375,23 @@ public final class PushClient implements AutoCloseable {
   }
 
   /**
-   * Hears who joins and leaves a channel: give one to {@link SubscribeOptions#withJoinLeave}. A client
+   * Hears who joins and leaves a channel: give one to {@link SubscribeOptions#withJoinLeave}.
+   *
+   * <pre>{@code
+   * client.subscribe("room:lobby", SubscribeOptions.DEFAULT.withJoinLeave(new PresenceListener() {
+   *   @Override
+   *   public void onJoin(String channel, ClientInfo client) {
+   *     members.put(client.clientId(), client);
+   *   }
+   *
+   *   @Override
+   *   public void onLeave(String channel, ClientInfo client) {
+   *     members.remove(client.clientId());
+   *   }
+   * }), handler);
+   * }</pre>
+   *
+   * A client
    * joins when its subscription becomes live and leaves when it unsubscribes or disconnects, on any node
    * of the deployment; this client hears its own join too. A client whose node died leaves no event: it
    * drops out of {@link PushClient#presence} after the server's presence TTL.
@@ -1616,8 +1618,8 @@ public final class PushClient implements AutoCloseable {
 
     /**
      * How long a request ({@code subscribe}, {@code unsubscribe}, {@code publish}, {@code presence}) may
-     * wait for its reply, counted from the call, connected or not. Also how long the client waits for the server to
-     * answer its Close frame after {@link PushClient#close()}. Default 10 s.
+     * wait for its reply, counted from the call, connected or not. Also how long the client waits for the
+     * server to answer its Close frame after {@link PushClient#close()}. Default 10 s.
      */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = positive(timeout, "requestTimeout");

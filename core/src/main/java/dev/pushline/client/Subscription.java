@@ -19,9 +19,9 @@ import java.util.concurrent.ScheduledFuture;
  *
  * <h2>Concurrency</h2>
  * {@link #phase}, {@link #requestId}, {@link #position}, {@link #sentSince}, {@link #unavailable} and
- * {@link #retry} are guarded by the owning client's lock. {@link #removed} is written under that lock and read without it by queued handler calls,
- * so that a handler is not called after {@code unsubscribe} or {@code close} returned (unless it was
- * already running).
+ * {@link #retry} are guarded by the owning client's lock. {@link #removed} is written under that lock and
+ * read without it by queued handler calls, so that a handler is not called after {@code unsubscribe} or
+ * {@code close} returned (unless it was already running).
  */
 final class Subscription {
 

@@ -40,7 +40,8 @@ final class FlakyBroker implements Broker {
   public CompletableFuture<HistoryResult> history(String channel, HistoryQuery query, StreamOptions options) {
     if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       failed.incrementAndGet();
-      return CompletableFuture.failedFuture(new BrokerException("history of " + channel + " failed (armed by a test)"));
+      return CompletableFuture.failedFuture(
+          new BrokerException("history of " + channel + " failed (armed by a test)"));
     }
     return delegate.history(channel, query, options);
   }

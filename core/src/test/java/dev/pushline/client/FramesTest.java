@@ -31,7 +31,8 @@ class FramesTest {
   void writesSubscribeWithSinceAndHistoryOnlyWhenGiven() {
     assertEquals("{\"type\":\"subscribe\",\"id\":3,\"channel\":\"c\",\"since\":{\"offset\":12,\"epoch\":\"ab\"},"
         + "\"history\":5}", Frames.subscribe(3, "c", new PushClient.StreamPosition(12, "ab"), 5, false));
-    assertEquals("{\"type\":\"subscribe\",\"id\":4,\"channel\":\"c\"}", Frames.subscribe(4, "c", null, 0, false));
+    assertEquals("{\"type\":\"subscribe\",\"id\":4,\"channel\":\"c\"}",
+        Frames.subscribe(4, "c", null, 0, false));
     assertEquals("{\"type\":\"subscribe\",\"id\":5,\"channel\":\"c\",\"joinLeave\":true}",
         Frames.subscribe(5, "c", null, 0, true));
     assertEquals("{\"type\":\"presence\",\"id\":6,\"channel\":\"c\"}", Frames.presence(6, "c"));

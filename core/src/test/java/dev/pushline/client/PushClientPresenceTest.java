@@ -97,7 +97,8 @@ class PushClientPresenceTest {
       if (seen.equals(ids) && clients.size() == ids.size()) {
         return clients;
       }
-      assertTrue(System.nanoTime() < deadline, "presence of " + channel + " is " + clients + "; expected " + ids);
+      assertTrue(System.nanoTime() < deadline,
+          "presence of " + channel + " is " + clients + "; expected " + ids);
     }
   }
 

@@ -538,7 +538,8 @@ class PushClientProtocolTest {
   }
 
   private static String error(JsonObject request, String code) {
-    return "{\"type\":\"error\",\"id\":" + request.get("id") + ",\"code\":\"" + code + "\",\"message\":\"m\"}";
+    return "{\"type\":\"error\",\"id\":" + request.get("id") + ",\"code\":\"" + code
+        + "\",\"message\":\"m\"}";
   }
 
   // --- join and leave ----------------------------------------------------------------------------
@@ -564,11 +565,11 @@ class PushClientProtocolTest {
 
     room.subscribed("room");
     room.publications("room", 1, 1);
-    assertEquals(new SubscriptionRecorder.Joined("room", new ClientInfo("alice", "u-alice", JsonNull.INSTANCE)),
+    ClientInfo alice = new ClientInfo("alice", "u-alice", JsonNull.INSTANCE);
+    assertEquals(new SubscriptionRecorder.Joined("room", alice),
         room.next(SubscriptionRecorder.Joined.class));
     room.publications("room", 2, 2);
-    assertEquals(new SubscriptionRecorder.Left("room", new ClientInfo("alice", "u-alice", JsonNull.INSTANCE)),
-        room.next(SubscriptionRecorder.Left.class));
+    assertEquals(new SubscriptionRecorder.Left("room", alice), room.next(SubscriptionRecorder.Left.class));
 
     first.sendClose(3000, "continuity lost on room"); // RECONNECT: the server lost the channel's continuity
     FakeServer.Peer second = fake.accept();
