@@ -1087,8 +1087,8 @@ public final class PushClient implements AutoCloseable {
   private void tellSubscribeFailed(Connection c, Subscription s, PushException failure, Duration retryDelay,
       int failuresInARow) {
     if (failuresInARow == 1) {
-      log.warn("{}: the server cannot subscribe to \"{}\" now ({}: {}); retrying with backoff, first in {} "
-          + "ms", c, s.channel, failure.code(), failure.getMessage(), retryDelay.toMillis());
+      log.warn("{}: the server cannot subscribe to \"{}\" now ({}); retrying with backoff, first in {} ms", c,
+          s.channel, failure.getMessage(), retryDelay.toMillis());
     } else {
       log.debug("{}: subscribe to \"{}\" failed {} times in a row ({}); retrying in {} ms", c, s.channel,
           failuresInARow, failure.code(), retryDelay.toMillis());
