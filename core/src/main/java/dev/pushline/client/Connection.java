@@ -203,6 +203,16 @@ final class Connection implements WebSocket.Listener {
   // --- dead-server detection --------------------------------------------------------------------
 
   /**
+   * How long the server may stay silent before the connection counts as dead: two ping intervals (one
+   * ping may be late or lost) plus a margin of half an interval, at least 250 ms and at most 5 s.
+   */
+  static Duration silenceLimit(long pingIntervalMillis) {
+    long margin = Math.max(250, Math.min(5_000, pingIntervalMillis / 2));
+    long interval = Math.min(pingIntervalMillis, Duration.ofDays(1).toMillis()); // no overflow below
+    return Duration.ofMillis(2 * interval + margin);
+  }
+
+  /**
    * Aborts the connection and tells the client if nothing at all arrives from the server for
    * {@code limit}. Call once, when the welcome has arrived.
    */

@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import dev.pushline.PushException;
 import dev.pushline.internal.JsonObjects;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -42,7 +43,7 @@ final class Frames {
   }
 
   static String subscribe(long id, String channel) {
-    return subscribe(id, channel, null, 0);
+    return subscribe(id, channel, null, 0, false);
   }
 
   /**
@@ -50,8 +51,10 @@ final class Frames {
    *
    * @param since where to resume from, or null for a fresh subscription
    * @param history how many of the latest publications to ask for when not resuming; 0 for none
+   * @param joinLeave whether to ask for the channel's join and leave events
    */
-  static String subscribe(long id, String channel, PushClient.StreamPosition since, int history) {
+  static String subscribe(long id, String channel, PushClient.StreamPosition since, int history,
+      boolean joinLeave) {
     return JsonObjects.write(w -> {
       w.name("type").value("subscribe").name("id").value(id).name("channel").value(channel);
       if (since != null) {
@@ -61,11 +64,20 @@ final class Frames {
       if (history > 0) {
         w.name("history").value(history);
       }
+      if (joinLeave) {
+        w.name("joinLeave").value(true);
+      }
     });
   }
 
   static String unsubscribe(long id, String channel) {
     return JsonObjects.write(w -> w.name("type").value("unsubscribe").name("id").value(id).name("channel").value(channel));
+  }
+
+  /** A {@code presence} request. */
+  static String presence(long id, String channel) {
+    return JsonObjects.write(w -> w.name("type").value("presence").name("id").value(id)
+        .name("channel").value(channel));
   }
 
   /** A {@code refresh} request carrying new credentials. */
@@ -160,6 +172,32 @@ final class Frames {
   static JsonElement element(JsonObject frame, String name) {
     JsonElement value = frame.get(name);
     return value == null ? JsonNull.INSTANCE : value;
+  }
+
+  /**
+   * Null if a server that accepts at most {@code maxMessageBytes} accepts {@code text}, else why not.
+   *
+   * @param what the request, for the message: {@code "cannot " + what + ": ..."}
+   */
+  static PushException oversize(String text, String what, long maxMessageBytes) {
+    if (text.length() * 3L <= maxMessageBytes) {
+      return null;
+    }
+    long bytes = utf8Length(text);
+    if (bytes <= maxMessageBytes) {
+      return null;
+    }
+    return new PushException("cannot " + what + ": the request is " + bytes
+        + " bytes; the server accepts at most " + maxMessageBytes);
+  }
+
+  /** The offset of a {@code published} reply. */
+  static Long publishedOffset(JsonObject reply) {
+    long offset = number(reply, "offset");
+    if (offset < 1) {
+      throw new PushException("the published reply has no valid offset");
+    }
+    return offset;
   }
 
   /** The UTF-8 length of {@code text}, without encoding it. */

@@ -3,6 +3,7 @@ package dev.pushline.client;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import dev.pushline.ClientInfo;
 import dev.pushline.CloseCodes;
 import dev.pushline.Publication;
 import dev.pushline.PushException;
@@ -88,11 +89,23 @@ import org.slf4j.LoggerFactory;
  * });
  * }</pre>
  *
- * Within one epoch the client never delivers an offset twice or out of order, whatever the server sends;
+ * A subscription the server cannot make for the moment (error {@code unavailable}: its broker, for
+ * example Redis, failed) is not dropped: the client asks again with the reconnect backoff, from the same
+ * position, and tells the handler each time ({@link SubscriptionHandler#onSubscribeFailed}). A server
+ * that lost a channel's continuity on its side closes the connection with 3000 (reconnect); the client
+ * reconnects and resumes as after any drop.
+ *
+ * <p>Within one epoch the client never delivers an offset twice or out of order, whatever the server sends;
  * a new epoch starts again from its own offsets. {@link SubscribeOptions#history} asks for the last few
  * publications whenever a subscription starts without continuity. The host application may also subscribe
  * a connection itself, server-side; those publications go to the
  * {@linkplain Builder#serverSubscriptionHandler server subscription handler}.
+ *
+ * <h2>Presence</h2>
+ * Where the server keeps presence for a channel ({@code ChannelOptions.withPresence(true)}), a subscriber
+ * can ask who else is subscribed with {@link #presence}, and hear who joins and leaves with
+ * {@link SubscribeOptions#withJoinLeave} (see {@link PresenceListener}). Events are not replayed after a
+ * reconnect: read {@link #presence} each time the subscription takes effect for the current list.
  *
  * <h2>Dead servers</h2>
  * The server tells its ping interval in its {@code welcome} and pings every connection that often. If
@@ -102,12 +115,12 @@ import org.slf4j.LoggerFactory;
  * {@link TimeoutException}.
  *
  * <h2>Requests and futures</h2>
- * {@link #subscribe}, {@link #unsubscribe} and {@link #publish} return a future that the server's reply
- * completes. A request made while not connected waits for the connection. Every such future completes
- * within the {@linkplain Builder#requestTimeout request timeout} of the call: with the reply, with a
- * {@link PushException} whose {@link PushException#code() code} is the server's error code (for example
- * {@code forbidden}, {@code invalid_channel}), or with a local {@link PushException} (code null): its cause
- * is a {@link TimeoutException} when the server did not answer in time. A {@code publish} whose
+ * {@link #subscribe}, {@link #unsubscribe}, {@link #publish} and {@link #presence} return a future that the
+ * server's reply completes. A request made while not connected waits for the connection. Every such
+ * future completes within the {@linkplain Builder#requestTimeout request timeout} of the call: with the
+ * reply, with a {@link PushException} whose {@link PushException#code() code} is the server's error code
+ * (for example {@code forbidden}, {@code invalid_channel}), or with a local {@link PushException} (code
+ * null): its cause is a {@link TimeoutException} when the server did not answer in time. A {@code publish} whose
  * connection dropped before the reply fails too (it may or may not have been published): requests are
  * never sent twice. Misuse (null arguments, data Gson cannot serialise) throws at once.
  *
@@ -220,15 +233,18 @@ public final class PushClient implements AutoCloseable {
    * because the server could not replay them: use {@link #subscribe(String, SubscriptionHandler)} for that.
    *
    * <p>If the server refuses the subscription (for example {@code invalid_channel} or
-   * {@code limit_exceeded}) the client forgets it. If the future fails for a local reason (timeout,
-   * connection lost) the client keeps the subscription and sends it again after reconnecting; call
-   * {@link #unsubscribe} to give up.
+   * {@code limit_exceeded}) the client forgets it. If the server cannot make it now ({@code unavailable}:
+   * its broker failed), the client keeps it and asks again with the reconnect backoff, as often as it
+   * takes (see {@link SubscriptionHandler#onSubscribeFailed}); the future waits for the answer to a retry.
+   * If the future fails for a local reason (timeout, connection lost) the client keeps the subscription
+   * and sends it again after reconnecting; call {@link #unsubscribe} to give up.
    *
    * @param channel the channel's name; the server checks it (1 to 255 letters, digits and
    *     {@code _ - . : @ / = $ ~ +})
    * @return the channel's position when the subscription took effect: the first publication delivered has
    *     offset {@code offset + 1}. Fails with code {@code already_subscribed} if this client has a
-   *     subscription to {@code channel} already, or with the server's error code.
+   *     subscription to {@code channel} already, with {@code cancelled} if {@link #unsubscribe} came first,
+   *     or with the server's error code.
    * @throws IllegalArgumentException if {@code channel} is not well-formed UTF-16 (a lone surrogate)
    */
   public CompletableFuture<StreamPosition> subscribe(String channel, Consumer<Publication> handler) {
@@ -283,7 +299,7 @@ public final class PushClient implements AutoCloseable {
         return CompletableFuture.failedFuture(new PushException("already_subscribed",
             "this client is subscribed to \"" + channel + "\" already", null));
       }
-      s = new Subscription(channel, handler, options.history(), false);
+      s = new Subscription(channel, handler, options);
       subscriptions.put(channel, s);
       ScheduledFuture<?> timeout = schedule(() -> s.subscribed.completeExceptionally(
           timeoutException("subscribe to \"" + channel + "\"")), requestTimeout);
@@ -325,6 +341,7 @@ public final class PushClient implements AutoCloseable {
             "this client is not subscribed to \"" + channel + "\"", null));
       }
       s.removed = true;
+      s.cancelRetry();
       if (s.phase == Subscription.Phase.SENT) {
         subscribing.remove(s.requestId); // its reply will find nobody; the unsubscribe follows it
       }
@@ -342,8 +359,8 @@ public final class PushClient implements AutoCloseable {
       }
     }
     runAll(after);
-    s.subscribed.completeExceptionally(
-        new PushException("unsubscribed from \"" + channel + "\" before the server confirmed the subscription"));
+    s.subscribed.completeExceptionally(new PushException("cancelled",
+        "unsubscribed from \"" + channel + "\" before the server confirmed the subscription", null));
     if (request == null) {
       return CompletableFuture.completedFuture(null);
     }
@@ -358,6 +375,8 @@ public final class PushClient implements AutoCloseable {
    * @param event the event name: 1 to 255 characters (the server checks)
    * @param data any object Gson can serialise, a {@code JsonElement}, or null
    * @return the publication's offset. Fails with code {@code forbidden} where clients may not publish,
+   *     with {@code unavailable} when the server's broker failed (it may or may not have been published;
+   *     the client does not send it again),
    *     and with a local {@link PushException} if the message is larger than the server accepts or too
    *     much is queued for sending already.
    * @throws IllegalArgumentException if Gson cannot serialise {@code data}, or a string in the request is
@@ -367,8 +386,12 @@ public final class PushClient implements AutoCloseable {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(event, "event");
     String body = Frames.publishBody(channel, event, Frames.toJson(data));
-    Request<Long> request = new Request<>("publish to \"" + channel + "\"", "published", channel,
-        id -> Frames.publish(id, body), PushClient::offsetOf);
+    return submit(new Request<>("publish to \"" + channel + "\"", "published", channel,
+        id -> Frames.publish(id, body), Frames::publishedOffset));
+  }
+
+  /** Sends {@code request} now if connected, else once connected; its timeout starts now. */
+  private <T> CompletableFuture<T> submit(Request<T> request) {
     Connection c = null;
     List<Runnable> after = new ArrayList<>(1);
     synchronized (lock) {
@@ -388,6 +411,26 @@ public final class PushClient implements AutoCloseable {
       c.flush();
     }
     return request.future;
+  }
+
+  /**
+   * Who is subscribed to {@code channel} now, on every node of the deployment: each subscriber's
+   * connection id, user id and the {@code info} claim of its token (see {@link ClientInfo}). This client
+   * must be subscribed to {@code channel} (the server checks; a subscription whose {@code subscribed}
+   * reply has not arrived yet counts), and the server must have presence on for it
+   * ({@code ChannelOptions.withPresence(true)}). A subscriber is listed from the moment its subscription
+   * is live, so this client may be missing from a list read right after subscribing.
+   *
+   * @return the subscribers, in no particular order. Fails with code {@code not_subscribed} or
+   *     {@code presence_disabled} as above, {@code unavailable} if the server's broker could not answer
+   *     (ask again later), or as described under "Requests and futures".
+   * @throws IllegalArgumentException if {@code channel} is not well-formed UTF-16 (a lone surrogate)
+   */
+  public CompletableFuture<List<ClientInfo>> presence(String channel) {
+    Objects.requireNonNull(channel, "channel");
+    Frames.requireWellFormed("channel", channel);
+    return submit(new Request<>("read the presence of \"" + channel + "\"", "presence", channel,
+        id -> Frames.presence(id, channel), Presence::clients));
   }
 
   /** Where the client stands now. */
@@ -447,6 +490,7 @@ public final class PushClient implements AutoCloseable {
       subscribing.clear();
       for (Subscription s : subs) {
         s.phase = Subscription.Phase.PENDING;
+        s.cancelRetry();
         s.removed = true; // no handler runs once close() returned
       }
       for (Subscription s : serverSubscriptions.values()) {
@@ -581,6 +625,7 @@ public final class PushClient implements AutoCloseable {
       for (Subscription s : subscriptions.values()) {
         s.phase = Subscription.Phase.PENDING;
         s.sentSince = null;
+        s.cancelRetry(); // the next connection renews it
       }
       ended = List.copyOf(serverSubscriptions.values());
       serverSubscriptions.clear();
@@ -679,9 +724,11 @@ public final class PushClient implements AutoCloseable {
       case "welcome" -> onWelcome(c, frame);
       case "subscribed" -> onSubscribed(c, frame);
       case "unsubscribed" -> onUnsubscribed(c, frame);
-      case "published", "refreshed" -> onReply(c, frame);
+      case "published", "presence", "refreshed" -> onReply(c, frame);
       case "error" -> onError(c, frame);
       case "message" -> onMessage(c, frame);
+      case "join" -> onJoinOrLeave(c, frame, true);
+      case "leave" -> onJoinOrLeave(c, frame, false);
       default -> log.debug("{}: ignoring a frame of unknown type \"{}\"", c, type);
     }
   }
@@ -713,7 +760,7 @@ public final class PushClient implements AutoCloseable {
       log.warn("{}: the server speaks protocol {}; this client speaks 1", c, protocol);
     }
     if (pingMillis > 0) {
-      c.watchForSilence(silenceLimit(pingMillis));
+      c.watchForSilence(Connection.silenceLimit(pingMillis));
     } else {
       log.debug("{}: the server tells no ping interval; a dead server goes unnoticed until TCP notices", c);
     }
@@ -722,16 +769,6 @@ public final class PushClient implements AutoCloseable {
     runAll(after);
     callbacks.run("onOpen", () -> listener.onOpen(this, clientId));
     connected.complete(null);
-  }
-
-  /**
-   * How long the server may stay silent before the connection counts as dead: two ping intervals (one
-   * ping may be late or lost) plus a margin of half an interval, at least 250 ms and at most 5 s.
-   */
-  static Duration silenceLimit(long pingIntervalMillis) {
-    long margin = Math.max(250, Math.min(5_000, pingIntervalMillis / 2));
-    long interval = Math.min(pingIntervalMillis, Duration.ofDays(1).toMillis()); // no overflow below
-    return Duration.ofMillis(2 * interval + margin);
   }
 
   private void onPublication(Connection c, JsonObject frame) {
@@ -808,6 +845,7 @@ public final class PushClient implements AutoCloseable {
       from = s.position;
       recovery = s.subscribed(position, Frames.bool(frame, "recovered"));
       s.phase = Subscription.Phase.ACTIVE;
+      s.unavailable = 0;
     }
     switch (recovery) {
       case RECOVERED -> log.debug("{}: resumed \"{}\" from offset {}; {} publications to replay", c, s.channel,
@@ -831,7 +869,7 @@ public final class PushClient implements AutoCloseable {
           + "publications are ignored", c, channel);
       return;
     }
-    Subscription s = new Subscription(channel, serverSubscriptionHandler, 0, true);
+    Subscription s = Subscription.serverSide(channel, serverSubscriptionHandler);
     Subscription replaced;
     synchronized (lock) {
       if (c != current) {
@@ -967,6 +1005,8 @@ public final class PushClient implements AutoCloseable {
     Request<?> r;
     Subscription refused = null;
     boolean alreadyConfirmed = false;
+    Duration retryDelay = null;
+    int failuresInARow = 0;
     synchronized (lock) {
       if (c != current) {
         return;
@@ -977,14 +1017,24 @@ public final class PushClient implements AutoCloseable {
       } else {
         refused = subscribing.remove(id);
         if (refused != null) {
-          subscriptions.remove(refused.channel, refused);
           refused.phase = Subscription.Phase.PENDING;
-          alreadyConfirmed = refused.subscribed.isDone();
+          refused.sentSince = null;
+          if (code.equals("unavailable")) { // not made this time: keep it, with its position, and try again
+            Subscription s = refused;
+            failuresInARow = ++s.unavailable;
+            retryDelay = backoff.delay(failuresInARow);
+            s.retry = schedule(() -> retrySubscribe(c, s), retryDelay);
+          } else {
+            subscriptions.remove(refused.channel, refused);
+            alreadyConfirmed = refused.subscribed.isDone();
+          }
         }
       }
     }
     PushException failure = new PushException(code, message, null);
-    if (r != null) {
+    if (retryDelay != null) {
+      tellSubscribeFailed(c, refused, failure, retryDelay, failuresInARow);
+    } else if (r != null) {
       if (r.replyType.equals("unsubscribed") && code.equals("not_subscribed")) {
         r.future.complete(null); // the subscription had been refused: not subscribed is what was asked for
       } else {
@@ -1000,6 +1050,72 @@ public final class PushClient implements AutoCloseable {
     } else {
       log.debug("{}: error reply {} matches no pending request: {} {}", c, id, code, message);
     }
+  }
+
+  /** A join or leave event, for a subscription that asked for them: after its publications so far. */
+  private void onJoinOrLeave(Connection c, JsonObject frame, boolean join) {
+    String channel = Frames.string(frame, "channel");
+    ClientInfo who = Presence.client(frame.get("client"));
+    if (channel == null || who == null) {
+      log.warn("{}: ignoring a join or leave event without channel or client", c);
+      return;
+    }
+    Subscription s;
+    synchronized (lock) {
+      if (c != current) {
+        return;
+      }
+      s = subscriptions.get(channel);
+      if (s == null || s.joinLeave == null || s.phase != Subscription.Phase.ACTIVE) {
+        log.debug("{}: ignoring a join or leave event of \"{}\", which has no active subscription asking for "
+            + "them", c, channel);
+        return;
+      }
+    }
+    callbacks.run("the join/leave listener of \"" + channel + "\"", () -> {
+      if (!s.removed) {
+        if (join) {
+          s.joinLeave.onJoin(channel, who);
+        } else {
+          s.joinLeave.onLeave(channel, who);
+        }
+      }
+    });
+  }
+
+  /** After an {@code unavailable} reply: logs it once per run of failures and tells the handler. */
+  private void tellSubscribeFailed(Connection c, Subscription s, PushException failure, Duration retryDelay,
+      int failuresInARow) {
+    if (failuresInARow == 1) {
+      log.warn("{}: the server cannot subscribe to \"{}\" now ({}); retrying with backoff, first in {} ms", c,
+          s.channel, failure.getMessage(), retryDelay.toMillis());
+    } else {
+      log.debug("{}: subscribe to \"{}\" failed {} times in a row ({}); retrying in {} ms", c, s.channel,
+          failuresInARow, failure.code(), retryDelay.toMillis());
+    }
+    callbacks.run(s.handlerName, () -> {
+      if (!s.removed) {
+        s.handler.onSubscribeFailed(s.channel, failure, retryDelay);
+      }
+    });
+  }
+
+  /**
+   * An {@code unavailable} reply's retry is due: subscribes {@code s} again on {@code c}, unless it is gone
+   * or {@code c} is no longer the current connection (a new connection renews every subscription anyway).
+   */
+  private void retrySubscribe(Connection c, Subscription s) {
+    List<Runnable> after = new ArrayList<>(0);
+    synchronized (lock) {
+      if (c != current || state != State.CONNECTED || subscriptions.get(s.channel) != s
+          || s.phase != Subscription.Phase.PENDING) {
+        return;
+      }
+      s.retry = null;
+      sendSubscribe(c, s, after);
+    }
+    runAll(after);
+    c.flush();
   }
 
   private void onMessage(Connection c, JsonObject frame) {
@@ -1026,8 +1142,8 @@ public final class PushClient implements AutoCloseable {
    */
   private void sendSubscribe(Connection c, Subscription s, List<Runnable> after) {
     long id = ++lastRequestId;
-    String text = Frames.subscribe(id, s.channel, s.position, s.history);
-    PushException tooBig = checkSize(text, "subscribe to a channel");
+    String text = Frames.subscribe(id, s.channel, s.position, s.history, s.joinLeave != null);
+    PushException tooBig = Frames.oversize(text, "subscribe to a channel", maxMessageBytes);
     if (tooBig != null) {
       subscriptions.remove(s.channel, s);
       s.removed = true;
@@ -1049,7 +1165,7 @@ public final class PushClient implements AutoCloseable {
     }
     long id = ++lastRequestId;
     String text = r.encode(id);
-    PushException refused = checkSize(text, r.description);
+    PushException refused = Frames.oversize(text, r.description, maxMessageBytes);
     if (refused == null && !c.hasRoomFor(text.length())) {
       refused = new PushException("cannot " + r.description + ": over " + Connection.MAX_OUTBOX_CHARS
           + " chars are queued for sending already");
@@ -1063,19 +1179,6 @@ public final class PushClient implements AutoCloseable {
     r.id = id;
     pending.put(id, r);
     c.enqueue(text);
-  }
-
-  /** Null if the server accepts a message of {@code text}'s size, else why not. */
-  private PushException checkSize(String text, String what) {
-    if (text.length() * 3L <= maxMessageBytes) {
-      return null;
-    }
-    long bytes = Frames.utf8Length(text);
-    if (bytes <= maxMessageBytes) {
-      return null;
-    }
-    return new PushException("cannot " + what + ": the request is " + bytes
-        + " bytes; the server accepts at most " + maxMessageBytes);
   }
 
   private void startTimeout(Request<?> r) {
@@ -1150,14 +1253,6 @@ public final class PushClient implements AutoCloseable {
 
   private PushException closedException() {
     return new PushException("the client is closed");
-  }
-
-  private static Long offsetOf(JsonObject reply) {
-    long offset = Frames.number(reply, "offset");
-    if (offset < 1) {
-      throw new PushException("the published reply has no valid offset");
-    }
-    return offset;
   }
 
   static Throwable unwrap(Throwable t) {
@@ -1243,13 +1338,15 @@ public final class PushClient implements AutoCloseable {
    * @param history how many of the channel's latest publications the server replays each time the
    *     subscription starts without continuity ({@link Recovery#FRESH} or {@link Recovery#NOT_RECOVERED});
    *     at most as many as the server keeps in the channel's history. 0 (the default) to 1,000,000.
+   * @param joinLeave hears who joins and leaves the channel (see {@link PresenceListener}); null (the
+   *     default) for no join and leave events
    *
    * <p>Immutable; thread-safe.
    */
-  public record SubscribeOptions(int history) {
+  public record SubscribeOptions(int history, PresenceListener joinLeave) {
 
-    /** No history. */
-    public static final SubscribeOptions DEFAULT = new SubscribeOptions(0);
+    /** No history, no join and leave events. */
+    public static final SubscribeOptions DEFAULT = new SubscribeOptions(0, null);
 
     public SubscribeOptions {
       if (history < 0 || history > 1_000_000) {
@@ -1257,10 +1354,66 @@ public final class PushClient implements AutoCloseable {
       }
     }
 
+    /** Options with {@code history} and no join and leave events. */
+    public SubscribeOptions(int history) {
+      this(history, null);
+    }
+
     /** A copy asking for the last {@code count} publications; see {@link #history}. */
     public SubscribeOptions withHistory(int count) {
-      return new SubscribeOptions(count);
+      return new SubscribeOptions(count, joinLeave);
     }
+
+    /**
+     * A copy asking for the channel's join and leave events ({@code "joinLeave":true} on the wire, on
+     * every renewal too), which go to {@code listener}. Only a channel the server keeps presence for has
+     * them ({@code ChannelOptions.withPresence(true)}); for another, none come.
+     */
+    public SubscribeOptions withJoinLeave(PresenceListener listener) {
+      return new SubscribeOptions(history, Objects.requireNonNull(listener, "listener"));
+    }
+  }
+
+  /**
+   * Hears who joins and leaves a channel: give one to {@link SubscribeOptions#withJoinLeave}.
+   *
+   * <pre>{@code
+   * client.subscribe("room:lobby", SubscribeOptions.DEFAULT.withJoinLeave(new PresenceListener() {
+   *   @Override
+   *   public void onJoin(String channel, ClientInfo client) {
+   *     members.put(client.clientId(), client);
+   *   }
+   *
+   *   @Override
+   *   public void onLeave(String channel, ClientInfo client) {
+   *     members.remove(client.clientId());
+   *   }
+   * }), handler);
+   * }</pre>
+   *
+   * A client
+   * joins when its subscription becomes live and leaves when it unsubscribes or disconnects, on any node
+   * of the deployment; this client hears its own join too. A client whose node died leaves no event: it
+   * drops out of {@link PushClient#presence} after the server's presence TTL.
+   *
+   * <p>The events are not part of the channel's stream: they have no offset, are not kept in history and
+   * are not replayed after a reconnect, so events while this client was away are missed. Read
+   * {@link PushClient#presence} whenever the subscription takes effect
+   * ({@link SubscriptionHandler#onSubscribed}) for the current list, then apply the events.
+   *
+   * <p>Calls run like the subscription's handler: one at a time per client, on the threads described
+   * under "Threading" on {@link PushClient}, in the order the server sent them among the channel's
+   * publications, only while the subscription is active, and never once {@link PushClient#unsubscribe}
+   * (for that channel) or {@link PushClient#close()} returned. They must not block; one that throws is
+   * logged at WARN and the client carries on. Every method has an empty default.
+   */
+  public interface PresenceListener {
+
+    /** {@code client} subscribed to {@code channel}. */
+    default void onJoin(String channel, ClientInfo client) {}
+
+    /** {@code client} unsubscribed from {@code channel}, or disconnected. */
+    default void onLeave(String channel, ClientInfo client) {}
   }
 
   /**
@@ -1303,6 +1456,20 @@ public final class PushClient implements AutoCloseable {
      * {@link PushClient#close()}. Default: nothing.
      */
     default void onUnsubscribed(String channel) {}
+
+    /**
+     * The server could not make the subscription this time, when it was first asked or when it was renewed
+     * after a reconnect: {@code failure}'s {@link PushException#code() code} is {@code unavailable} (the
+     * server's broker, for example Redis, failed). The subscription is not dropped: the client keeps it
+     * and its position and asks again after {@code retryDelay} (the reconnect backoff, growing with each
+     * failure in a row), and again, until the server takes it, the application unsubscribes, or the client
+     * is closed. Meanwhile no publications come; once it is taken, {@code onSubscribed} tells whether what
+     * was published in between is replayed ({@link Recovery#RECOVERED}). The client logs the first failure
+     * in a row at WARN, the next ones at DEBUG. Default: nothing.
+     *
+     * @param retryDelay how long until the client asks again
+     */
+    default void onSubscribeFailed(String channel, PushException failure, Duration retryDelay) {}
   }
 
   /**
@@ -1450,9 +1617,9 @@ public final class PushClient implements AutoCloseable {
     }
 
     /**
-     * How long a request ({@code subscribe}, {@code unsubscribe}, {@code publish}) may wait for its
-     * reply, counted from the call, connected or not. Also how long the client waits for the server to
-     * answer its Close frame after {@link PushClient#close()}. Default 10 s.
+     * How long a request ({@code subscribe}, {@code unsubscribe}, {@code publish}, {@code presence}) may
+     * wait for its reply, counted from the call, connected or not. Also how long the client waits for the
+     * server to answer its Close frame after {@link PushClient#close()}. Default 10 s.
      */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = positive(timeout, "requestTimeout");

@@ -3,6 +3,7 @@ package dev.pushline.client;
 import dev.pushline.client.PushClient.Recovery;
 import dev.pushline.client.PushClient.StreamPosition;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 
 /**
  * One channel subscription of a client: either one the application asked for with
@@ -17,16 +18,19 @@ import java.util.concurrent.CompletableFuture;
  * is delivered twice or out of order.
  *
  * <h2>Concurrency</h2>
- * {@link #phase}, {@link #requestId}, {@link #position} and {@link #sentSince} are guarded by the owning
- * client's lock. {@link #removed} is written under that lock and read without it by queued handler calls,
- * so that a handler is not called after {@code unsubscribe} or {@code close} returned (unless it was
- * already running).
+ * {@link #phase}, {@link #requestId}, {@link #position}, {@link #sentSince}, {@link #unavailable} and
+ * {@link #retry} are guarded by the owning client's lock. {@link #removed} is written under that lock and
+ * read without it by queued handler calls, so that a handler is not called after {@code unsubscribe} or
+ * {@code close} returned (unless it was already running).
  */
 final class Subscription {
 
   /** Where the subscription stands on the current connection. */
   enum Phase {
-    /** Not requested on the current connection (there may be none): sent once connected. */
+    /**
+     * Not requested on the current connection (there may be none): sent once connected, or when its
+     * {@link #retry} is due.
+     */
     PENDING,
     /** {@code subscribe} sent, {@code subscribed} not yet received: publications are not delivered. */
     SENT,
@@ -38,6 +42,8 @@ final class Subscription {
   final PushClient.SubscriptionHandler handler;
   /** Publications to ask for whenever the subscription starts without continuity; 0 for none. */
   final int history;
+  /** Hears the channel's join and leave events; null when the subscription does not ask for them. */
+  final PushClient.PresenceListener joinLeave;
   /** Made by the server's host, not by the application: not renewed, not in {@code channels()}. */
   final boolean serverSide;
   /** Names the handler in the log line if it throws. */
@@ -51,12 +57,28 @@ final class Subscription {
   StreamPosition position; // guarded by the client's lock
   /** The {@code since} of the subscribe request on the wire; null when it had none. */
   StreamPosition sentSince; // guarded by the client's lock
+  /** {@code unavailable} replies in a row since the last {@code subscribed}: the retry backoff's count. */
+  int unavailable; // guarded by the client's lock
+  /** Subscribes again on the current connection after an {@code unavailable} reply; null when none is due. */
+  ScheduledFuture<?> retry; // guarded by the client's lock
   volatile boolean removed;
 
-  Subscription(String channel, PushClient.SubscriptionHandler handler, int history, boolean serverSide) {
+  /** A subscription the application asked for, with {@code options}. */
+  Subscription(String channel, PushClient.SubscriptionHandler handler, PushClient.SubscribeOptions options) {
+    this(channel, handler, options.history(), options.joinLeave(), false);
+  }
+
+  /** A subscription the server's host made. */
+  static Subscription serverSide(String channel, PushClient.SubscriptionHandler handler) {
+    return new Subscription(channel, handler, 0, null, true);
+  }
+
+  private Subscription(String channel, PushClient.SubscriptionHandler handler, int history,
+      PushClient.PresenceListener joinLeave, boolean serverSide) {
     this.channel = channel;
     this.handler = handler;
     this.history = history;
+    this.joinLeave = joinLeave;
     this.serverSide = serverSide;
     this.handlerName = (serverSide ? "the server subscription handler of \"" : "the handler of \"") + channel
         + "\"";
@@ -83,6 +105,14 @@ final class Subscription {
     }
     position = new StreamPosition(from, server.epoch());
     return since == null ? Recovery.FRESH : Recovery.NOT_RECOVERED;
+  }
+
+  /** Cancels the retry that is due, if any. Call under the client's lock. */
+  void cancelRetry() {
+    if (retry != null) {
+      retry.cancel(false);
+      retry = null;
+    }
   }
 
   @Override

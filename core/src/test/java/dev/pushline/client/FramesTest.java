@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.pushline.ClientInfo;
+import dev.pushline.PushException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -25,8 +30,12 @@ class FramesTest {
   @Test
   void writesSubscribeWithSinceAndHistoryOnlyWhenGiven() {
     assertEquals("{\"type\":\"subscribe\",\"id\":3,\"channel\":\"c\",\"since\":{\"offset\":12,\"epoch\":\"ab\"},"
-        + "\"history\":5}", Frames.subscribe(3, "c", new PushClient.StreamPosition(12, "ab"), 5));
-    assertEquals("{\"type\":\"subscribe\",\"id\":4,\"channel\":\"c\"}", Frames.subscribe(4, "c", null, 0));
+        + "\"history\":5}", Frames.subscribe(3, "c", new PushClient.StreamPosition(12, "ab"), 5, false));
+    assertEquals("{\"type\":\"subscribe\",\"id\":4,\"channel\":\"c\"}",
+        Frames.subscribe(4, "c", null, 0, false));
+    assertEquals("{\"type\":\"subscribe\",\"id\":5,\"channel\":\"c\",\"joinLeave\":true}",
+        Frames.subscribe(5, "c", null, 0, true));
+    assertEquals("{\"type\":\"presence\",\"id\":6,\"channel\":\"c\"}", Frames.presence(6, "c"));
     JsonObject f = Frames.parse("{\"yes\":true,\"no\":false,\"s\":\"true\"}");
     assertEquals(Boolean.TRUE, Frames.bool(f, "yes"));
     assertEquals(Boolean.FALSE, Frames.bool(f, "no"));
@@ -80,5 +89,18 @@ class FramesTest {
   void dataGsonCannotSerialiseIsMisuse() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Frames.toJson(String.class));
     assertTrue(e.getMessage().contains("java.lang.Class"), e.getMessage());
+  }
+
+  @Test
+  void readsPresenceLenientlySkippingEntriesWithoutAClientId() {
+    JsonObject reply = Frames.parse("{\"type\":\"presence\",\"id\":1,\"channel\":\"c\",\"clients\":["
+        + "{\"client\":\"a\",\"user\":\"alice\",\"info\":{\"name\":\"Alice\"}},"
+        + "{\"client\":\"b\"},{\"user\":\"nobody\"},7]}");
+    assertEquals(List.of(
+            new ClientInfo("a", "alice", JsonParser.parseString("{\"name\":\"Alice\"}")),
+            new ClientInfo("b", "", JsonNull.INSTANCE)),
+        Presence.clients(reply));
+    assertThrows(PushException.class, () -> Presence.clients(Frames.parse("{\"type\":\"presence\"}")));
+    assertNull(Presence.client(JsonNull.INSTANCE));
   }
 }

@@ -84,9 +84,9 @@ class PushClientBuilderTest {
 
   @Test
   void theSilenceLimitIsTwoPingIntervalsAndAMargin() {
-    assertEquals(Duration.ofMillis(2 * 25_000 + 5_000), PushClient.silenceLimit(25_000));
-    assertEquals(Duration.ofMillis(2 * 2_000 + 1_000), PushClient.silenceLimit(2_000));
-    assertEquals(Duration.ofMillis(2 * 20 + 250), PushClient.silenceLimit(20));
-    assertTrue(PushClient.silenceLimit(Long.MAX_VALUE).compareTo(Duration.ofDays(3)) < 0, "no overflow");
+    assertEquals(Duration.ofMillis(2 * 25_000 + 5_000), Connection.silenceLimit(25_000));
+    assertEquals(Duration.ofMillis(2 * 2_000 + 1_000), Connection.silenceLimit(2_000));
+    assertEquals(Duration.ofMillis(2 * 20 + 250), Connection.silenceLimit(20));
+    assertTrue(Connection.silenceLimit(Long.MAX_VALUE).compareTo(Duration.ofDays(3)) < 0, "no overflow");
   }
 }

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.pushline.ClientInfo;
 import dev.pushline.Publication;
 import dev.pushline.PushException;
 import java.io.IOException;
@@ -437,6 +439,166 @@ class PushClientProtocolTest {
         PushClient.Recovery.NOT_RECOVERED), feed.subscribed("feed"));
     feed.publications("feed", 2, 2);
     assertEquals(new PushClient.StreamPosition(2, "e2"), client.position("feed").orElseThrow());
+  }
+
+  // --- unavailable and cancelled -----------------------------------------------------------------
+
+  @Test
+  void anUnavailableRenewalIsRetriedWithTheSamePositionAndNotSentTwiceAfterAReconnect() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer first = connect(client);
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("feed", feed);
+    JsonObject request = first.readRequest();
+    first.send(error(request, "unavailable"));
+    assertEquals("unavailable", feed.next(SubscriptionRecorder.SubscribeFailed.class).failure().code());
+    assertFalse(subscribed.isDone(), "the future waits for a retry");
+    JsonObject retry = first.readRequest();
+    assertEquals("subscribe", retry.get("type").getAsString());
+    assertFalse(retry.has("since"), "nothing to resume from yet: " + retry);
+    first.send("{\"type\":\"subscribed\",\"id\":" + retry.get("id") + ",\"channel\":\"feed\",\"offset\":4,"
+        + "\"epoch\":\"e\"}");
+    first.send(publication("feed", 5));
+    assertEquals(new PushClient.StreamPosition(4, "e"), subscribed.get(10, SECONDS));
+    feed.subscribed("feed");
+    feed.publications("feed", 5, 5);
+
+    first.sendClose(1001, "restarting");
+    FakeServer.Peer second = fake.accept();
+    second.sendWelcome();
+    JsonObject renewed = second.readRequest();
+    second.send(error(renewed, "unavailable"));
+    assertEquals("unavailable", feed.next(SubscriptionRecorder.SubscribeFailed.class).failure().code());
+    JsonObject retried = second.readRequest();
+    assertEquals(renewed.get("since"), retried.get("since"), "the retry resumes from the same position");
+    assertEquals(5, retried.getAsJsonObject("since").get("offset").getAsLong());
+    assertEquals(new PushClient.StreamPosition(5, "e"), client.position("feed").orElseThrow());
+    second.send(error(retried, "unavailable")); // and the connection drops while the retry waits
+    feed.next(SubscriptionRecorder.SubscribeFailed.class);
+    second.sendClose(1001, "restarting");
+
+    FakeServer.Peer third = fake.accept();
+    third.sendWelcome();
+    JsonObject once = third.readRequest();
+    assertEquals(5, once.getAsJsonObject("since").get("offset").getAsLong());
+    assertTrue(third.quietFor(300), "the retry due on the lost connection is not sent as well");
+    third.send("{\"type\":\"subscribed\",\"id\":" + once.get("id") + ",\"channel\":\"feed\",\"offset\":5,"
+        + "\"epoch\":\"e\",\"recovered\":true}");
+    assertEquals(PushClient.Recovery.RECOVERED, feed.subscribed("feed").recovery());
+  }
+
+  @Test
+  void anUnsubscribeWhileARetryWaitsCancelsTheRetry() throws Exception {
+    // The reconnect backoff, with the jitter's random source pinned: the first delay is exactly 1 s.
+    PushClient client = track(clientBuilder().reconnectDelay(Duration.ofSeconds(2), Duration.ofSeconds(2))
+        .random(() -> 0.0).build());
+    FakeServer.Peer peer = connect(client);
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("feed", feed);
+    peer.send(error(peer.readRequest(), "unavailable"));
+    assertEquals(Duration.ofSeconds(1), feed.next(SubscriptionRecorder.SubscribeFailed.class).retryDelay());
+
+    client.unsubscribe("feed").get(10, SECONDS); // not on the wire: completes at once, nothing sent
+
+    assertEquals("cancelled", failure(subscribed).code());
+    assertTrue(peer.quietFor(1_500), "no retry after unsubscribe");
+    assertEquals(Set.of(), client.channels());
+  }
+
+  @Test
+  void anUnsubscribeThatOvertakesThePendingSubscribeFailsItWithCancelled() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer peer = connect(client);
+    SubscriptionRecorder feed = new SubscriptionRecorder();
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("feed", feed);
+    JsonObject subscribe = peer.readRequest();
+
+    CompletableFuture<Void> unsubscribed = client.unsubscribe("feed");
+
+    assertEquals("cancelled", failure(subscribed).code());
+    JsonObject unsubscribe = peer.readRequest();
+    assertEquals("unsubscribe", unsubscribe.get("type").getAsString());
+    peer.send(error(subscribe, "cancelled")); // what the server answers the overtaken subscribe
+    peer.send("{\"type\":\"unsubscribed\",\"id\":" + unsubscribe.get("id") + ",\"channel\":\"feed\"}");
+    unsubscribed.get(10, SECONDS);
+    feed.assertSilentFor(Duration.ofMillis(50));
+    assertTrue(peer.quietFor(100), "a cancelled subscribe is not retried");
+  }
+
+  @Test
+  void aCancelledReplyToASubscribeStillOnTheWireFailsItWithTheCode() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer peer = connect(client);
+    CompletableFuture<PushClient.StreamPosition> subscribed = client.subscribe("feed", p -> {});
+
+    peer.send(error(peer.readRequest(), "cancelled"));
+
+    assertEquals("cancelled", failure(subscribed).code());
+    assertEquals(Set.of(), client.channels(), "only unavailable is retried");
+  }
+
+  private static String error(JsonObject request, String code) {
+    return "{\"type\":\"error\",\"id\":" + request.get("id") + ",\"code\":\"" + code
+        + "\",\"message\":\"m\"}";
+  }
+
+  // --- join and leave ----------------------------------------------------------------------------
+
+  @Test
+  void joinLeaveEventsAreDeliveredInOrderWithPublicationsAndAskedForOnEveryRenewal() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer first = connect(client);
+    SubscriptionRecorder room = new SubscriptionRecorder();
+    client.subscribe("room", PushClient.SubscribeOptions.DEFAULT.withHistory(2).withJoinLeave(room), room);
+    JsonObject request = first.readRequest();
+    assertTrue(request.get("joinLeave").getAsBoolean(), request.toString());
+    assertEquals(2, request.get("history").getAsInt(), "withJoinLeave keeps the history asked for");
+    first.send(join("join", "room", "early")); // before the subscribed reply: not delivered
+    first.send("{\"type\":\"subscribed\",\"id\":" + request.get("id") + ",\"channel\":\"room\",\"offset\":0,"
+        + "\"epoch\":\"e\"}");
+    first.send(publication("room", 1));
+    first.send(join("join", "room", "alice"));
+    first.send(join("join", "other", "x")); // a channel this client is not subscribed to
+    first.send("{\"type\":\"join\",\"channel\":\"room\",\"client\":{\"user\":\"no id\"}}"); // malformed
+    first.send(publication("room", 2));
+    first.send(join("leave", "room", "alice"));
+
+    room.subscribed("room");
+    room.publications("room", 1, 1);
+    ClientInfo alice = new ClientInfo("alice", "u-alice", JsonNull.INSTANCE);
+    assertEquals(new SubscriptionRecorder.Joined("room", alice),
+        room.next(SubscriptionRecorder.Joined.class));
+    room.publications("room", 2, 2);
+    assertEquals(new SubscriptionRecorder.Left("room", alice), room.next(SubscriptionRecorder.Left.class));
+
+    first.sendClose(3000, "continuity lost on room"); // RECONNECT: the server lost the channel's continuity
+    FakeServer.Peer second = fake.accept();
+    second.sendWelcome();
+    JsonObject renewed = second.readRequest();
+    assertTrue(renewed.get("joinLeave").getAsBoolean(), "asked again on renewal: " + renewed);
+    assertEquals(2, renewed.getAsJsonObject("since").get("offset").getAsLong(), "resumes: " + renewed);
+  }
+
+  @Test
+  void aSubscriptionWithoutJoinLeaveDoesNotAskAndIgnoresEvents() throws Exception {
+    PushClient client = track(clientBuilder().build());
+    FakeServer.Peer peer = connect(client);
+    SubscriptionRecorder room = new SubscriptionRecorder();
+    client.subscribe("room", room);
+    JsonObject request = peer.readRequest();
+    assertFalse(request.has("joinLeave"), request.toString());
+    peer.send("{\"type\":\"subscribed\",\"id\":" + request.get("id") + ",\"channel\":\"room\",\"offset\":0,"
+        + "\"epoch\":\"e\"}");
+    peer.send(join("join", "room", "alice"));
+    peer.send(publication("room", 1));
+
+    room.subscribed("room");
+    room.publications("room", 1, 1);
+  }
+
+  private static String join(String type, String channel, String client) {
+    return "{\"type\":\"" + type + "\",\"channel\":\"" + channel + "\",\"client\":{\"client\":\"" + client
+        + "\",\"user\":\"u-" + client + "\",\"info\":null}}";
   }
 
   private static String publication(String channel, long offset) {

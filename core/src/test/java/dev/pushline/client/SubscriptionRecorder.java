@@ -7,18 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.pushline.ClientInfo;
 import dev.pushline.Publication;
+import dev.pushline.PushException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * A {@link PushClient.SubscriptionHandler} that records every call in one queue, so that tests assert the
- * order of {@code onSubscribed}, publications and {@code onUnsubscribed} with bounded waits.
+ * A {@link PushClient.SubscriptionHandler} and {@link PushClient.PresenceListener} that records every call
+ * in one queue, so that tests assert the order of {@code onSubscribed}, publications, join and leave
+ * events and {@code onUnsubscribed} with bounded waits.
  */
-final class SubscriptionRecorder implements PushClient.SubscriptionHandler {
+final class SubscriptionRecorder implements PushClient.SubscriptionHandler, PushClient.PresenceListener {
 
-  sealed interface Event permits Subscribed, Received, Unsubscribed {}
+  sealed interface Event permits Subscribed, Received, Unsubscribed, SubscribeFailed, Joined, Left {}
 
   record Subscribed(String channel, PushClient.StreamPosition position, PushClient.Recovery recovery)
       implements Event {}
@@ -26,6 +29,12 @@ final class SubscriptionRecorder implements PushClient.SubscriptionHandler {
   record Received(Publication publication) implements Event {}
 
   record Unsubscribed(String channel) implements Event {}
+
+  record SubscribeFailed(String channel, PushException failure, Duration retryDelay) implements Event {}
+
+  record Joined(String channel, ClientInfo client) implements Event {}
+
+  record Left(String channel, ClientInfo client) implements Event {}
 
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
@@ -42,6 +51,21 @@ final class SubscriptionRecorder implements PushClient.SubscriptionHandler {
   @Override
   public void onUnsubscribed(String channel) {
     events.add(new Unsubscribed(channel));
+  }
+
+  @Override
+  public void onSubscribeFailed(String channel, PushException failure, Duration retryDelay) {
+    events.add(new SubscribeFailed(channel, failure, retryDelay));
+  }
+
+  @Override
+  public void onJoin(String channel, ClientInfo client) {
+    events.add(new Joined(channel, client));
+  }
+
+  @Override
+  public void onLeave(String channel, ClientInfo client) {
+    events.add(new Left(channel, client));
   }
 
   /** The next event, which must be a {@code type}, within 10 s. */
