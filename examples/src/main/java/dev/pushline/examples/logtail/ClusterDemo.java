@@ -297,16 +297,7 @@ public final class ClusterDemo implements AutoCloseable {
       closing = true;
     }
     try {
-      scheduler.shutdown();
-      try {
-        if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
-          log.warn("the pump did not stop within 5 s; interrupting it");
-          scheduler.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        scheduler.shutdownNow();
-        Thread.currentThread().interrupt();
-      }
+      LogTailDemo.stopPump(scheduler);
       LogTailDemo.closeQuietly(source, null);
       synchronized (lock) {
         nodes.forEach(Node::stop);
@@ -344,8 +335,8 @@ public final class ClusterDemo implements AutoCloseable {
    */
   private void pumpScheduled() {
     try {
-      pump.pumpOnce();
-      if (lastPublishFailure != null) {
+      int published = pump.pumpOnce();
+      if (lastPublishFailure != null && published > 0) {
         log.info("publishing works again");
         lastPublishFailure = null;
       }

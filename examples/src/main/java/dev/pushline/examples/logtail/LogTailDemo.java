@@ -202,6 +202,20 @@ public final class LogTailDemo implements AutoCloseable {
     });
   }
 
+  /** Stops {@code scheduler} and waits for a poll in progress; after 5 s it interrupts the poll. */
+  static void stopPump(ScheduledExecutorService scheduler) {
+    scheduler.shutdown();
+    try {
+      if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("the pump did not stop within 5 s; interrupting it");
+        scheduler.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      scheduler.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** {@code ws://host:port/pushline}: where clients connect. */
   URI webSocketUri() {
     return URI.create("ws://" + urlHost() + ":" + push.port() + push.path());
@@ -266,16 +280,7 @@ public final class LogTailDemo implements AutoCloseable {
       return;
     }
     try {
-      scheduler.shutdown();
-      try {
-        if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
-          log.warn("the pump did not stop within 5 s; interrupting it");
-          scheduler.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        scheduler.shutdownNow();
-        Thread.currentThread().interrupt();
-      }
+      stopPump(scheduler);
       closeQuietly(source, null);
       push.close();
       page.close();

@@ -452,5 +452,13 @@
     connect();
   }
 
-  document.querySelectorAll('[data-pane]').forEach(startPane);
+  // An empty pane gets a copy of the page's pane template (cluster.html), named after its node.
+  const template = document.getElementById('pane-template');
+  document.querySelectorAll('[data-pane]').forEach((root) => {
+    if (template && root.childElementCount === 0) {
+      root.append(template.content.cloneNode(true));
+      root.querySelector('[data-part="pane-name"]').textContent = root.dataset.pane;
+    }
+    startPane(root);
+  });
 })();
