@@ -4,6 +4,7 @@ import dev.pushline.Channel;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,17 +25,30 @@ final class LinePump {
   static final String EVENT = "line";
 
   private final LineSource source;
-  private final Channel channel;
+  private final Supplier<Channel> channel;
   private final LevelDetector levels = new LevelDetector(); // guarded by this
   private String lastFailure; // guarded by this
 
   LinePump(LineSource source, Channel channel) {
+    this(source, constant(Objects.requireNonNull(channel, "channel")));
+  }
+
+  /**
+   * A pump that publishes each poll's lines to the channel {@code channel} gives at the start of that
+   * poll: {@link ClusterDemo} publishes through whichever node runs.
+   */
+  LinePump(LineSource source, Supplier<Channel> channel) {
     this.source = Objects.requireNonNull(source, "source");
     this.channel = Objects.requireNonNull(channel, "channel");
   }
 
+  private static Supplier<Channel> constant(Channel channel) {
+    return () -> channel;
+  }
+
   /**
-   * Polls the source once and publishes every line it returns, in order.
+   * Polls the source once and publishes every line it returns, in order. Calls do not overlap: once one
+   * returns, no call that started before it is still publishing.
    *
    * @return how many lines were published
    * @throws IllegalStateException if the channel's server is closed
@@ -55,8 +69,9 @@ final class LinePump {
       log.info("reading {} again", source.description());
       lastFailure = null;
     }
+    Channel target = channel.get();
     for (String line : lines) {
-      channel.publish(EVENT, new LogLine(line, levels.detect(line)));
+      target.publish(EVENT, new LogLine(line, levels.detect(line)));
     }
     return lines.size();
   }

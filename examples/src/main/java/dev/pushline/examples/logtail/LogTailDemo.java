@@ -131,17 +131,23 @@ public final class LogTailDemo implements AutoCloseable {
    * @throws PushException if the WebSocket port cannot be bound
    */
   static LogTailDemo start(DemoOptions options) throws IOException {
-    Path file = options.file();
+    return start(options, openSource(options.file()));
+  }
+
+  /**
+   * A {@link LogTailer} on {@code file}, or a {@link SampleLogGenerator} when {@code file} is null.
+   *
+   * @throws IOException if {@code file} exists but cannot be opened
+   */
+  static LineSource openSource(Path file) throws IOException {
     if (file == null) {
-      return start(options, new SampleLogGenerator(new Random(), Clock.systemDefaultZone()));
+      return new SampleLogGenerator(new Random(), Clock.systemDefaultZone());
     }
-    LogTailer tailer;
     try {
-      tailer = LogTailer.fromEnd(file);
+      return LogTailer.fromEnd(file);
     } catch (IOException e) {
       throw new IOException("cannot open " + file + ": " + e, e);
     }
-    return start(options, tailer);
   }
 
   /**
@@ -170,11 +176,7 @@ public final class LogTailDemo implements AutoCloseable {
         throw new IOException("cannot serve the page on " + options.host() + ":" + options.httpPort() + ": "
             + e.getMessage(), e);
       }
-      ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "logtail-pump");
-        t.setDaemon(true);
-        return t;
-      });
+      ScheduledExecutorService scheduler = newPumpScheduler();
       LogTailDemo demo = new LogTailDemo(options, source, push, page, scheduler);
       scheduler.scheduleWithFixedDelay(demo::pumpScheduled, 0, POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
       log.info("pushing lines of {} to channel \"{}\"", source.description(), CHANNEL);
@@ -188,6 +190,29 @@ public final class LogTailDemo implements AutoCloseable {
       }
       closeQuietly(source, e);
       throw e;
+    }
+  }
+
+  /** The one thread that runs the pump: a daemon, so that it never keeps the JVM alive. */
+  static ScheduledExecutorService newPumpScheduler() {
+    return Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "logtail-pump");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Stops {@code scheduler} and waits for a poll in progress; after 5 s it interrupts the poll. */
+  static void stopPump(ScheduledExecutorService scheduler) {
+    scheduler.shutdown();
+    try {
+      if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("the pump did not stop within 5 s; interrupting it");
+        scheduler.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      scheduler.shutdownNow();
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -255,16 +280,7 @@ public final class LogTailDemo implements AutoCloseable {
       return;
     }
     try {
-      scheduler.shutdown();
-      try {
-        if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
-          log.warn("the pump did not stop within 5 s; interrupting it");
-          scheduler.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        scheduler.shutdownNow();
-        Thread.currentThread().interrupt();
-      }
+      stopPump(scheduler);
       closeQuietly(source, null);
       push.close();
       page.close();
@@ -284,28 +300,39 @@ public final class LogTailDemo implements AutoCloseable {
   }
 
   private String urlHost() {
-    String host = isWildcard(options.host()) ? "127.0.0.1" : options.host();
+    return urlHost(options.host());
+  }
+
+  /** How to write {@code bindHost} in a URL: loopback for a wildcard bind, IPv6 in brackets. */
+  static String urlHost(String bindHost) {
+    String host = isWildcard(bindHost) ? "127.0.0.1" : bindHost;
     return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 
   private static String configJson(PushServer push, LineSource source) {
-    JsonObject config = new JsonObject();
+    JsonObject config = pageConfig(source);
     config.addProperty("webSocketPort", push.port());
     config.addProperty("webSocketPath", push.path());
+    return config.toString();
+  }
+
+  /** What {@code /config.json} says whatever the nodes: the channel, the event, the source, the line limit. */
+  static JsonObject pageConfig(LineSource source) {
+    JsonObject config = new JsonObject();
     config.addProperty("channel", CHANNEL);
     config.addProperty("event", LinePump.EVENT);
     config.addProperty("source", source instanceof LogTailer tailer
         ? String.valueOf(tailer.path().getFileName())
         : source.description());
     config.addProperty("maxLines", PAGE_MAX_LINES);
-    return config.toString();
+    return config;
   }
 
-  private static boolean isWildcard(String host) {
+  static boolean isWildcard(String host) {
     return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
   }
 
-  private static boolean isLoopback(String host) {
+  static boolean isLoopback(String host) {
     try {
       return InetAddress.getByName(host).isLoopbackAddress();
     } catch (UnknownHostException e) {
@@ -313,7 +340,7 @@ public final class LogTailDemo implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(LineSource source, Exception primary) {
+  static void closeQuietly(LineSource source, Exception primary) {
     try {
       source.close();
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.pushline.examples.logtail;
 
+import com.google.gson.JsonObject;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -8,27 +9,42 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves the demo's page with the JDK's built-in HTTP server: {@code index.html}, {@code app.js} and
- * {@code style.css} from the classpath, and {@code /config.json}, which tells the page where the
- * WebSocket is.
+ * Serves the demo's page with the JDK's built-in HTTP server: {@code index.html} (or another page, such as
+ * {@link ClusterDemo}'s {@code cluster.html}), {@code app.js} and {@code style.css} from the classpath,
+ * {@code /config.json}, which tells the page where the WebSocket is, and the {@link Endpoint}s a demo
+ * adds.
  *
  * <h2>Rules</h2>
- * Only {@code GET} and {@code HEAD} of the known paths are served; an unknown path gets 404 and another
- * method on a known path 405. Every response carries a {@code Content-Type} with a charset,
- * {@code Cache-Control: no-cache}, {@code X-Content-Type-Options: nosniff} and a Content Security Policy
- * that allows only the page's own scripts and styles (the page writes log lines as text, never as HTML,
- * so a hostile log line cannot run script either way).
+ * Only {@code GET} and {@code HEAD} of the known files are served, and each endpoint answers its own
+ * method; an unknown path gets 404 and another method on a known path 405. Every response carries a
+ * {@code Content-Type} with a charset, {@code Cache-Control: no-cache},
+ * {@code X-Content-Type-Options: nosniff} and a Content Security Policy that allows only the page's own
+ * scripts and styles (the page writes log lines as text, never as HTML, so a hostile log line cannot run
+ * script either way).
+ *
+ * <h2>POST</h2>
+ * A {@code POST} changes something (it stops a node), so other sites' pages must not be able to send one:
+ * it needs an {@code Origin} header naming exactly the host and port the request was sent to (a page of
+ * this server), and when the server is bound to a loopback address that host must be this machine (which
+ * also defeats DNS rebinding). Otherwise 403. Browsers always send {@code Origin} with a {@code POST}.
  *
  * <h2>Lifecycle</h2>
  * {@link #start} binds and returns once the server accepts requests; {@link #close} stops it, frees the
@@ -45,32 +61,58 @@ final class PageServer implements AutoCloseable {
       + "img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; "
       + "frame-ancestors 'none'";
 
+  private static final String JSON = "application/json; charset=utf-8";
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final Map<String, Resource> resources;
+  private final Map<String, Endpoint> endpoints;
+  private final boolean loopbackOnly;
 
-  private PageServer(HttpServer server, ExecutorService executor, Map<String, Resource> resources) {
+  private PageServer(HttpServer server, ExecutorService executor, Map<String, Resource> resources,
+      Map<String, Endpoint> endpoints) {
     this.server = server;
     this.executor = executor;
     this.resources = resources;
+    this.endpoints = endpoints;
+    this.loopbackOnly = server.getAddress().getAddress().isLoopbackAddress();
   }
 
   /**
-   * Binds {@code host:port} and starts serving.
+   * Binds {@code host:port} and serves the log tail page, {@code index.html}.
    *
    * @param configJson the body of {@code /config.json}
    * @throws IOException if the address cannot be bound
    */
   static PageServer start(String host, int port, String configJson) throws IOException {
+    return start(host, port, "index.html", List.of(), configJson, Map.of());
+  }
+
+  /**
+   * Binds {@code host:port} and serves {@code page} at {@code /}.
+   *
+   * @param page the page's file name in the web resources, served at {@code /} and under its name
+   * @param moreFiles other files of the web resources to serve beside {@code app.js} and {@code style.css}
+   * @param configJson the body of {@code /config.json}
+   * @param endpoints JSON endpoints by path ({@code /nodes}); a path may not be one of the files'
+   * @throws IOException if the address cannot be bound
+   */
+  static PageServer start(String host, int port, String page, List<String> moreFiles, String configJson,
+      Map<String, Endpoint> endpoints) throws IOException {
     Objects.requireNonNull(configJson, "configJson");
-    Resource index = Resource.fromClasspath("index.html", "text/html; charset=utf-8");
-    Map<String, Resource> resources = Map.of(
-        "/", index,
-        "/index.html", index,
-        "/app.js", Resource.fromClasspath("app.js", "text/javascript; charset=utf-8"),
-        "/style.css", Resource.fromClasspath("style.css", "text/css; charset=utf-8"),
-        "/config.json", new Resource(configJson.getBytes(StandardCharsets.UTF_8),
-            "application/json; charset=utf-8"));
+    Resource index = Resource.fromClasspath(page);
+    Map<String, Resource> resources = new HashMap<>();
+    resources.put("/", index);
+    resources.put("/" + page, index);
+    for (String file : concat(List.of("app.js", "style.css"), moreFiles)) {
+      resources.put("/" + file, Resource.fromClasspath(file));
+    }
+    resources.put("/config.json", new Resource(configJson.getBytes(StandardCharsets.UTF_8), JSON));
+    for (String path : endpoints.keySet()) {
+      if (resources.containsKey(path) || !path.startsWith("/")) {
+        throw new IllegalArgumentException("endpoint path " + path + " is a file's, or does not start with /");
+      }
+    }
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
     AtomicInteger threads = new AtomicInteger();
     ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
@@ -78,11 +120,11 @@ final class PageServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    PageServer page = new PageServer(server, executor, resources);
-    server.createContext("/", page::handle);
+    PageServer pageServer = new PageServer(server, executor, Map.copyOf(resources), Map.copyOf(endpoints));
+    server.createContext("/", pageServer::handle);
     server.setExecutor(executor);
     server.start();
-    return page;
+    return pageServer;
   }
 
   /** The bound port; the real one when started with port 0. */
@@ -117,6 +159,11 @@ final class PageServer implements AutoCloseable {
       headers.set("Cache-Control", "no-cache");
       headers.set("X-Content-Type-Options", "nosniff");
       headers.set("Referrer-Policy", "no-referrer");
+      Endpoint endpoint = endpoints.get(path);
+      if (endpoint != null) {
+        answer(exchange, endpoint);
+        return;
+      }
       if (resource == null) {
         sendText(exchange, 404, "Not found: there is nothing at " + path + "\n");
         return;
@@ -144,6 +191,88 @@ final class PageServer implements AutoCloseable {
     }
   }
 
+  /** Runs {@code endpoint} if the method is its own (and, for POST, the origin is this page's). */
+  private void answer(HttpExchange exchange, Endpoint endpoint) throws IOException {
+    String method = exchange.getRequestMethod();
+    if (!method.equals(endpoint.method())) {
+      exchange.getResponseHeaders().set("Allow", endpoint.method());
+      sendText(exchange, 405, "Method not allowed: " + exchange.getRequestURI().getPath() + " takes "
+          + endpoint.method() + " only\n");
+      return;
+    }
+    if (method.equals("POST") && !sameOrigin(exchange.getRequestHeaders())) {
+      sendJson(exchange, 403, error("only this page may send POST requests here (Origin must match Host)"));
+      return;
+    }
+    String body;
+    try {
+      body = endpoint.action().get();
+    } catch (IllegalStateException e) {
+      sendJson(exchange, 409, error(e.getMessage())); // not possible now, said to the user
+      return;
+    } catch (RuntimeException e) {
+      log.warn("{} {} failed", method, exchange.getRequestURI().getPath(), e);
+      sendJson(exchange, 500, error(String.valueOf(e.getMessage())));
+      return;
+    }
+    sendJson(exchange, 200, body);
+  }
+
+  /** Whether a request's {@code Origin} is the page of this server, by the rule under "POST" above. */
+  boolean sameOrigin(Headers headers) {
+    String origin = headers.getFirst("Origin");
+    String host = headers.getFirst("Host");
+    if (origin == null || host == null) {
+      return false;
+    }
+    URI uri;
+    try {
+      uri = new URI(origin.trim());
+    } catch (URISyntaxException e) {
+      return false;
+    }
+    if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getRawAuthority() == null || uri.getHost() == null) {
+      return false;
+    }
+    if (!uri.getRawAuthority().equalsIgnoreCase(host.trim())) {
+      return false;
+    }
+    return !loopbackOnly || OriginCheckingTransport.isLoopback(uri.getHost().toLowerCase(Locale.ROOT));
+  }
+
+  private static String error(String message) {
+    JsonObject json = new JsonObject();
+    json.addProperty("error", message);
+    return json.toString();
+  }
+
+  private static void sendJson(HttpExchange exchange, int status, String json) throws IOException {
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", JSON);
+    exchange.sendResponseHeaders(status, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  /**
+   * A JSON endpoint: {@code action} runs for each request of {@code method} and returns the body of a 200
+   * answer; an {@link IllegalStateException} becomes 409 and any other exception 500, each with
+   * {@code {"error": message}}. It runs on the server's threads.
+   */
+  record Endpoint(String method, Supplier<String> action) {
+    Endpoint {
+      Objects.requireNonNull(method, "method");
+      Objects.requireNonNull(action, "action");
+    }
+  }
+
   private static void sendText(HttpExchange exchange, int status, String text) throws IOException {
     byte[] body = text.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
@@ -161,7 +290,11 @@ final class PageServer implements AutoCloseable {
   /** A response body held in memory, with its content type. */
   private record Resource(byte[] body, String contentType) {
 
-    static Resource fromClasspath(String name, String contentType) {
+    static Resource fromClasspath(String name) {
+      String contentType = name.endsWith(".html") ? "text/html; charset=utf-8"
+          : name.endsWith(".js") ? "text/javascript; charset=utf-8"
+          : name.endsWith(".css") ? "text/css; charset=utf-8"
+          : "application/octet-stream";
       try (InputStream in = PageServer.class.getResourceAsStream(RESOURCES + name)) {
         if (in == null) {
           throw new IllegalStateException("resource " + RESOURCES + name + " is missing from the classpath");
