@@ -19,10 +19,16 @@ final class Await {
 
   /** Polls {@code check} every 20 ms until it holds; fails naming {@code what} after {@code within}. */
   static void until(String what, Duration within, Check check) throws Exception {
+    until(what, within, check, () -> "");
+  }
+
+  /** As {@link #until(String, Duration, Check)}; a failure adds what {@code state} says then. */
+  static void until(String what, Duration within, Check check, java.util.function.Supplier<String> state)
+      throws Exception {
     long deadline = System.nanoTime() + within.toNanos();
     while (!check.holds()) {
       if (System.nanoTime() > deadline) {
-        fail(what + ": not within " + within);
+        fail(what + ": not within " + within + " " + state.get());
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS)); // poll interval, not a synchronisation
     }

@@ -469,6 +469,361 @@ class ClusterIT {
         forgottenAfter, ttl.toMillis());
   }
 
+  // --- 4. Redis restarts ----------------------------------------------------------------------
+
+  /**
+   * What the test above runs into now and then, made deterministic: a node's pub/sub connection to Redis
+   * is back (so the node tells its clients to resume, close code 3000) while its command connection is
+   * still down, so the resuming client's {@code subscribe} meets a broker that cannot read history and
+   * is answered {@code unavailable}, which protocol.md defines as "the subscription was not made, try
+   * again". The client must try again and resume: it keeps its subscription and, once the broker
+   * answers, gets every publication, recovered. It must not drop the subscription for good.
+   */
+  @Test
+  void aResumeAnsweredUnavailableIsTriedAgainNotDropped() throws Exception {
+    cluster = Cluster.start(redis, 2, b -> b, CrashableBroker::new);
+    String channel = "flaky";
+    CompletableFuture<String> id = new CompletableFuture<>();
+    ChannelRecorder recorder = new ChannelRecorder("resuming client");
+    PushClient client = client(cluster.uri(0), new PushClient.Listener() {
+      @Override
+      public void onOpen(PushClient c, String connectionId) {
+        id.complete(connectionId);
+      }
+    });
+    client.subscribe(channel, recorder);
+    client.connect();
+    assertEquals(Recovery.FRESH, recorder.next(Subscribed.class).recovery());
+    Channel onSecond = cluster.node(1).channel(channel);
+    onSecond.publish("e", 1);
+    assertEquals(1, recorder.next(Received.class).publication().offset());
+
+    ((CrashableBroker) cluster.broker(0)).failHistoryReads(1);
+    cluster.node(0).connection(id.get(WAIT.toSeconds(), TimeUnit.SECONDS)).orElseThrow()
+        .close(dev.pushline.CloseCodes.RECONNECT, "delivery interrupted");
+    onSecond.publish("e", 2);
+    ChannelRecorder.Event event = recorder.next();
+    assertTrue(event instanceof Subscribed s && s.recovery() == Recovery.RECOVERED,
+        "expected a recovered resume, but the client heard " + event
+            + (event instanceof ChannelRecorder.Unsubscribed ? ": it dropped the subscription after one unavailable" : ""));
+    assertEquals(2, recorder.next(Received.class).publication().offset());
+  }
+
+  /** How long Redis stays down at least. */
+  private static final Duration OUTAGE = Duration.ofMillis(1_500);
+
+  /** One publish attempt: when it started and ended (nanoTime), and its offset or its failure. */
+  private record Attempt(String publisher, String data, long started, long ended, Long offset, Throwable failure) {}
+
+  /**
+   * Redis is killed (SIGKILL, no persistence) and restarted while a host publisher on every node and a
+   * client publisher on node 0 keep publishing and two clients per node are subscribed.
+   *
+   * <ul>
+   *   <li>Every publish during the outage fails loudly (a {@code BrokerException} on the host, an
+   *       {@code unavailable} error or a lost connection for the client), and no publish is reported
+   *       successful while Redis is down.
+   *   <li>Every client ends either with every publication reported successful, in order, or was told
+   *       {@code NOT_RECOVERED}, and then only when the epoch changed (Redis lost the stream): each
+   *       successful publication a client did not receive lies in a stretch such a notice covers.
+   *   <li>No client ever saw a silent gap: within one epoch its offsets go up by one, across every resume.
+   * </ul>
+   */
+  @Test
+  void redisRestartMidStreamLeavesEveryClientFullyRecoveredOrToldItIsNot() throws Exception {
+    try (TestRedis own = TestRedis.start()) {
+      own.assumeRestartable();
+      cluster = Cluster.start(own, 3, b -> b.allowClientPublish().inboundRateLimit(100_000, 100_000)
+          .channelOptions(ChannelOptions.DEFAULT.withHistory(100_000, Duration.ofMinutes(5))));
+      String channel = "stream";
+      List<ChannelRecorder> subscribers = new ArrayList<>();
+      for (int node = 0; node < cluster.size(); node++) {
+        for (int k = 0; k < 2; k++) {
+          ChannelRecorder recorder = new ChannelRecorder("subscriber " + k + " on node " + node);
+          PushClient client = client(cluster.uri(node), null);
+          client.subscribe(channel, recorder);
+          client.connect();
+          subscribers.add(recorder);
+        }
+      }
+      String firstEpoch = null;
+      for (ChannelRecorder subscriber : subscribers) {
+        Subscribed subscribed = subscriber.next(Subscribed.class);
+        assertEquals(Recovery.FRESH, subscribed.recovery());
+        firstEpoch = subscribed.position().epoch();
+      }
+
+      pool = Executors.newCachedThreadPool();
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Attempt> attempts = java.util.Collections.synchronizedList(new ArrayList<>());
+      List<Future<?>> publishers = new ArrayList<>();
+      for (int node = 0; node < cluster.size(); node++) {
+        Channel onNode = cluster.node(node).channel(channel);
+        String name = "host on node " + node;
+        publishers.add(pool.submit(() -> {
+          for (int i = 0; !stop.get() && !Thread.currentThread().isInterrupted(); i++) {
+            String data = name + "/" + i;
+            long started = System.nanoTime();
+            try {
+              long offset = onNode.publish("host", data);
+              attempts.add(new Attempt(name, data, started, System.nanoTime(), offset, null));
+            } catch (RuntimeException e) {
+              attempts.add(new Attempt(name, data, started, System.nanoTime(), null, e));
+            }
+            pace();
+          }
+          return null;
+        }));
+      }
+      // Its own request timeout longer than the wait below: a publish the server never answers is caught
+      // here, with a thread dump of the moment.
+      PushClient clientPublisher = PushClient.builder().uri(cluster.uri(0)).requestTimeout(Duration.ofSeconds(30))
+          .build();
+      clients.add(clientPublisher);
+      clientPublisher.connect().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      publishers.add(pool.submit(() -> {
+        String name = "client on node 0";
+        for (int i = 0; !stop.get() && !Thread.currentThread().isInterrupted(); i++) {
+          String data = name + "/" + i;
+          long started = System.nanoTime();
+          try {
+            long offset = clientPublisher.publish(channel, "client", data).get(15, TimeUnit.SECONDS);
+            attempts.add(new Attempt(name, data, started, System.nanoTime(), offset, null));
+          } catch (java.util.concurrent.ExecutionException e) {
+            attempts.add(new Attempt(name, data, started, System.nanoTime(), null, e.getCause()));
+          } catch (java.util.concurrent.TimeoutException e) {
+            // The client's own request timeout (10 s) should have failed the future by now.
+            attempts.add(new Attempt(name, data, started, System.nanoTime(), null, e));
+            System.out.println("ClusterIT: publish " + data + " unanswered for 15 s; threads:\n" + threadDump());
+            return null;
+          }
+          pace();
+        }
+        return null;
+      }));
+
+      for (ChannelRecorder subscriber : subscribers) {
+        while (!(subscriber.next() instanceof Received r && r.publication().offset() >= 50)) {
+          // taking what came before: it is judged with the rest at the end
+        }
+      }
+      long killing = System.nanoTime();
+      own.kill();
+      long killed = System.nanoTime();
+      // Down for a while, not just a blink: Lettuce's reconnect attempts back off, and each of the six
+      // connections comes back on its own schedule.
+      Await.until("every publisher fails while Redis is down, for " + OUTAGE, WAIT, () -> {
+        if (System.nanoTime() - killed < OUTAGE.toNanos()) {
+          return false;
+        }
+        Map<String, Integer> failures = new HashMap<>();
+        synchronized (attempts) {
+          for (Attempt a : attempts) {
+            if (a.failure() != null && a.started() > killed) {
+              failures.merge(a.publisher(), 1, Integer::sum);
+            }
+          }
+        }
+        return failures.size() == 4 && failures.values().stream().allMatch(n -> n >= 3);
+      });
+      long restarting = System.nanoTime();
+      own.restart();
+      Await.until("every publisher succeeds again after the restart", Duration.ofSeconds(20), () -> {
+        Map<String, Integer> successes = new HashMap<>();
+        synchronized (attempts) {
+          for (Attempt a : attempts) {
+            if (a.offset() != null && a.started() > restarting) {
+              successes.merge(a.publisher(), 1, Integer::sum);
+            }
+          }
+        }
+        return successes.size() == 4 && successes.values().stream().allMatch(n -> n >= 100);
+      }, () -> summary(attempts, restarting));
+      stop.set(true);
+      for (Future<?> publisher : publishers) {
+        publisher.get(30, TimeUnit.SECONDS);
+      }
+      Channel onFirst = cluster.node(0).channel(channel);
+      long finalOffset = onFirst.offset();
+      String finalEpoch = onFirst.epoch();
+      assertFalse(finalEpoch.equals(firstEpoch), "Redis restarted empty: the stream must have a new epoch");
+
+      // What the publishers were told.
+      Map<Long, String> before = new HashMap<>(); // offset -> data, in the first epoch
+      Map<Long, String> after = new HashMap<>(); // offset -> data, in the final epoch
+      Map<String, Integer> failureKinds = new TreeMap<>();
+      for (Attempt a : attempts) {
+        if (a.offset() != null) {
+          // Sent before Redis died, it may have been applied (its answer can be read a little later); sent
+          // while Redis was down, it cannot have been.
+          assertTrue(a.started() < killed ? a.ended() < restarting : a.started() > restarting,
+              "reported successful though sent while Redis was down: " + a);
+          Map<Long, String> epoch = a.started() < killed ? before : after;
+          assertNull(epoch.put(a.offset(), a.data()), "offset " + a.offset() + " given twice");
+        } else {
+          String kind;
+          if (a.failure() instanceof dev.pushline.broker.BrokerException) {
+            kind = "BrokerException";
+          } else if (a.failure() instanceof dev.pushline.PushException p && p.code() != null) {
+            kind = "error " + p.code();
+          } else if (a.failure() instanceof dev.pushline.PushException
+              && !(a.failure().getCause() instanceof java.util.concurrent.TimeoutException)) {
+            kind = "client-side: connection lost";
+          } else {
+            // Not even a timeout: the server answers within twice the broker's command timeout.
+            throw new AssertionError("a publish failed with no answer from the server: " + a, a.failure());
+          }
+          if (a.publisher().startsWith("client")) {
+            assertFalse(kind.equals("BrokerException"), a.toString());
+            assertTrue(!kind.startsWith("error") || kind.equals("error unavailable"), "failed with " + kind);
+          } else {
+            assertEquals("BrokerException", kind, a.toString());
+          }
+          failureKinds.merge(a.publisher().substring(0, 4) + ": " + kind, 1, Integer::sum);
+        }
+      }
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      Map<Recovery, Integer> outcomes = new java.util.EnumMap<>(Recovery.class);
+      for (ChannelRecorder subscriber : subscribers) {
+        Stream stream = new Stream(subscriber.name);
+        subscriber.seen().forEach(stream::accept);
+        while (!stream.reached(finalEpoch, finalOffset)) {
+          ChannelRecorder.Event e = subscriber.poll(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+          if (e == null) {
+            fail(subscriber.name + " stopped at " + stream.epoch + "/" + stream.last + ", not at " + finalEpoch
+                + "/" + finalOffset + "; " + stream.problems);
+          }
+          stream.accept(e);
+        }
+        assertEquals(List.of(), stream.problems, subscriber.name);
+        for (Map.Entry<Long, String> p : before.entrySet()) {
+          stream.assertReceivedOrExcused(firstEpoch, p.getKey(), p.getValue());
+        }
+        for (Map.Entry<Long, String> p : after.entrySet()) {
+          stream.assertReceivedOrExcused(finalEpoch, p.getKey(), p.getValue());
+        }
+        outcomes.merge(stream.notRecovered.isEmpty() ? Recovery.RECOVERED : Recovery.NOT_RECOVERED, 1, Integer::sum);
+      }
+      System.out.printf("ClusterIT: Redis down for %d ms; %d successful publications before, %d after (final "
+              + "offset %d); failures %s; clients: %s%n",
+          TimeUnit.NANOSECONDS.toMillis(restarting - killing), before.size(), after.size(), finalOffset,
+          failureKinds, outcomes);
+      cluster.close(); // before this Redis goes away for good, so that the brokers do not start reconnecting
+    }
+  }
+
+  /** Per publisher: successes and failures since {@code since}, and the last failure. */
+  private static String summary(List<Attempt> attempts, long since) {
+    Map<String, String> out = new TreeMap<>();
+    synchronized (attempts) {
+      Map<String, int[]> counts = new TreeMap<>();
+      Map<String, Throwable> lastFailure = new HashMap<>();
+      for (Attempt a : attempts) {
+        if (a.started() > since) {
+          counts.computeIfAbsent(a.publisher(), k -> new int[2])[a.offset() != null ? 0 : 1]++;
+          if (a.failure() != null) {
+            lastFailure.put(a.publisher(), a.failure());
+          }
+        }
+      }
+      counts.forEach((k, v) -> out.put(k, v[0] + " ok, " + v[1] + " failed, last failure " + lastFailure.get(k)));
+    }
+    return out.toString();
+  }
+
+  private static String threadDump() {
+    StringBuilder out = new StringBuilder();
+    Thread.getAllStackTraces().forEach((thread, stack) -> {
+      out.append(thread.getName()).append(' ').append(thread.getState()).append('\n');
+      for (StackTraceElement frame : stack) {
+        out.append("    at ").append(frame).append('\n');
+      }
+    });
+    return out.toString();
+  }
+
+  /** Half a millisecond between publishes of one publisher: enough load, without flooding the box. */
+  private static void pace() {
+    java.util.concurrent.locks.LockSupport.parkNanos(500_000);
+  }
+
+  /**
+   * One subscription's run as its handler saw it, judged event by event: within an epoch offsets go up by
+   * one ({@code RECOVERED} continues the same epoch from the last offset, the others start after the
+   * offset they announce), and {@code NOT_RECOVERED} comes only with a new epoch. Confined to the test thread.
+   */
+  private static final class Stream {
+    final String name;
+    final List<String> problems = new ArrayList<>();
+    final Map<String, Map<Long, String>> received = new HashMap<>(); // epoch -> offset -> data
+    /** Each NOT_RECOVERED: {epoch left, last offset there, epoch entered, offset resumed after}. */
+    final List<Object[]> notRecovered = new ArrayList<>();
+    String epoch;
+    long last;
+
+    Stream(String name) {
+      this.name = name;
+    }
+
+    void accept(ChannelRecorder.Event event) {
+      if (event instanceof Subscribed s) {
+        String e = s.position().epoch();
+        switch (s.recovery()) {
+          case FRESH -> {
+            if (epoch != null) {
+              problems.add("FRESH again after " + epoch + "/" + last);
+            }
+            epoch = e;
+            last = s.position().offset();
+          }
+          case RECOVERED -> {
+            if (!e.equals(epoch)) {
+              problems.add("RECOVERED into another epoch: " + epoch + " -> " + e);
+            }
+          }
+          case NOT_RECOVERED -> {
+            if (e.equals(epoch)) {
+              problems.add("NOT_RECOVERED within epoch " + e + " at " + last + ", though history covers it");
+            }
+            notRecovered.add(new Object[] {epoch, last, e, s.position().offset()});
+            epoch = e;
+            last = s.position().offset();
+          }
+        }
+      } else if (event instanceof Received r) {
+        long offset = r.publication().offset();
+        if (offset != last + 1) {
+          problems.add("silent " + (offset > last ? "gap" : "repeat") + " in epoch " + epoch + ": " + last
+              + " then " + offset);
+        }
+        last = offset;
+        received.computeIfAbsent(epoch, k -> new HashMap<>()).put(offset, r.publication().data().getAsString());
+      } else {
+        problems.add("the subscription was dropped (" + event + ") at " + epoch + "/" + last);
+      }
+    }
+
+    boolean reached(String finalEpoch, long finalOffset) {
+      return finalEpoch.equals(epoch) && last >= finalOffset;
+    }
+
+    /** {@code epoch/offset}, published as {@code data}, was received, or a NOT_RECOVERED owned up to it. */
+    void assertReceivedOrExcused(String e, long offset, String data) {
+      String got = received.getOrDefault(e, Map.of()).get(offset);
+      if (got != null) {
+        assertEquals(data, got, name + " at " + e + "/" + offset);
+        return;
+      }
+      for (Object[] n : notRecovered) {
+        if ((e.equals(n[0]) && offset > (long) n[1]) || (e.equals(n[2]) && offset <= (long) n[3])) {
+          return;
+        }
+      }
+      fail(name + " lost " + e + "/" + offset + " (" + data + ") without being told");
+    }
+  }
+
   // --- 5. churn --------------------------------------------------------------------------------
 
   /**

@@ -24,6 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * logs and otherwise ignores. What Redis sees is the same: nothing after the crash. {@link #close()} still
  * closes the wrapped broker, to free its connections and threads as the death of a process would.
  *
+ * <p>{@link #failHistoryReads} makes the next history reads fail with a {@link BrokerException}, as
+ * {@link RedisBroker} does while its command connection is down and its pub/sub connection is up again
+ * (each reconnects on its own after Redis restarts).
+ *
  * <p>It also notes, per client, the wall-clock time of the last {@link #addPresence} it passed on: a
  * presence entry written then cannot expire before that time plus its ttl.
  *
@@ -34,6 +38,7 @@ final class CrashableBroker implements Broker {
   private final Broker delegate;
   private volatile boolean crashed;
   private final Map<String, Long> lastPresenceWrite = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicInteger historyFailures = new java.util.concurrent.atomic.AtomicInteger();
 
   CrashableBroker(Broker delegate) {
     this.delegate = delegate;
@@ -42,6 +47,11 @@ final class CrashableBroker implements Broker {
   /** From now on no call reaches the wrapped broker. */
   void crash() {
     crashed = true;
+  }
+
+  /** The next {@code count} history reads fail with "Currently not connected", as Lettuce words it. */
+  void failHistoryReads(int count) {
+    historyFailures.set(count);
   }
 
   /**
@@ -69,6 +79,10 @@ final class CrashableBroker implements Broker {
 
   @Override
   public CompletableFuture<HistoryResult> history(String channel, HistoryQuery query, StreamOptions options) {
+    if (!crashed && historyFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      return CompletableFuture.failedFuture(new BrokerException("Redis history on channel '" + channel
+          + "' failed: Currently not connected. Commands are rejected."));
+    }
     return crashed ? dropped("history") : delegate.history(channel, query, options);
   }
 
