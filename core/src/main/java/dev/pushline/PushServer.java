@@ -118,8 +118,8 @@ public final class PushServer implements AutoCloseable {
   }
 
   /**
-   * The channel named {@code name}, created on first use. The server keeps a channel obtained here for
-   * as long as it runs, so its offsets keep growing.
+   * A handle on the channel named {@code name}: cheap, and equal to every other handle of that name. The
+   * stream itself lives in the broker (see {@link Channel}).
    *
    * @throws IllegalArgumentException if {@code name} breaks the channel naming rule (1 to 255 characters:
    *     letters, digits and {@code _ - . : @ / = $ ~ +})
