@@ -1,16 +1,12 @@
 package dev.pushline;
 
-import com.google.gson.JsonElement;
-import dev.pushline.broker.Broker;
+import dev.pushline.testing.ForwardingBroker;
 import dev.pushline.broker.BrokerException;
 import dev.pushline.broker.BrokerHandler;
 import dev.pushline.broker.HistoryQuery;
 import dev.pushline.broker.HistoryResult;
 import dev.pushline.broker.MemoryBroker;
 import dev.pushline.broker.StreamOptions;
-import dev.pushline.broker.StreamPosition;
-import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -23,10 +19,13 @@ import java.util.concurrent.TimeUnit;
  * ({@link #interrupt}). A held read is taken when it is asked (its snapshot is that moment's) and answered
  * when released, as a read over a network is.
  */
-final class ScriptedBroker implements Broker {
+final class ScriptedBroker extends ForwardingBroker {
 
-  private final MemoryBroker memory = new MemoryBroker();
   private volatile BrokerHandler node;
+
+  ScriptedBroker() {
+    super(new MemoryBroker());
+  }
   private volatile boolean holdReads;
   private volatile boolean holdLive;
   private volatile boolean failReads;
@@ -73,7 +72,7 @@ final class ScriptedBroker implements Broker {
   @Override
   public void start(BrokerHandler handler) {
     this.node = handler;
-    memory.start(new BrokerHandler() {
+    delegate.start(new BrokerHandler() {
       @Override
       public void onPublication(Publication publication, String epoch) {
         if (dropNextLive) {
@@ -104,18 +103,13 @@ final class ScriptedBroker implements Broker {
     });
   }
 
-  @Override
-  public CompletableFuture<StreamPosition> publish(String channel, String event, JsonElement data,
-      StreamOptions options) {
-    return memory.publish(channel, event, data, options);
-  }
 
   @Override
   public CompletableFuture<HistoryResult> history(String channel, HistoryQuery query, StreamOptions options) {
     if (failReads) {
       return CompletableFuture.failedFuture(new BrokerException("scripted failure reading " + channel));
     }
-    CompletableFuture<HistoryResult> read = memory.history(channel, query, options);
+    CompletableFuture<HistoryResult> read = delegate.history(channel, query, options);
     if (!holdReads) {
       return read;
     }
@@ -130,43 +124,11 @@ final class ScriptedBroker implements Broker {
     return late;
   }
 
-  @Override
-  public CompletableFuture<Void> subscribe(String channel) {
-    return memory.subscribe(channel);
-  }
 
-  @Override
-  public CompletableFuture<Void> unsubscribe(String channel) {
-    return memory.unsubscribe(channel);
-  }
 
-  @Override
-  public CompletableFuture<Void> addPresence(String channel, ClientInfo client, Duration ttl) {
-    return memory.addPresence(channel, client, ttl);
-  }
 
-  @Override
-  public CompletableFuture<Void> removePresence(String channel, String clientId) {
-    return memory.removePresence(channel, clientId);
-  }
 
-  @Override
-  public CompletableFuture<List<ClientInfo>> presence(String channel) {
-    return memory.presence(channel);
-  }
 
-  @Override
-  public CompletableFuture<Void> publishJoin(String channel, ClientInfo client) {
-    return memory.publishJoin(channel, client);
-  }
 
-  @Override
-  public CompletableFuture<Void> publishLeave(String channel, ClientInfo client) {
-    return memory.publishLeave(channel, client);
-  }
 
-  @Override
-  public void close() {
-    memory.close();
-  }
 }

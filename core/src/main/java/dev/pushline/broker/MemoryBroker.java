@@ -88,6 +88,8 @@ public final class MemoryBroker implements Broker {
   private volatile boolean closed;
   /** Guarded by {@link #lifecycle}. */
   private ScheduledExecutorService sweeper;
+  /** The sweeper's thread, joined by close(): an executor terminates just before its thread has ended. */
+  private final java.util.Set<Thread> sweeperThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** A broker on the system clock (UTC). */
   public MemoryBroker() {
@@ -115,8 +117,15 @@ public final class MemoryBroker implements Broker {
         throw new IllegalStateException("broker is started already; start(handler) is called once");
       }
       sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "pushline-memory-broker");
+        Thread t = new Thread(() -> {
+          try {
+            r.run();
+          } finally {
+            sweeperThreads.remove(Thread.currentThread());
+          }
+        }, "pushline-memory-broker");
         t.setDaemon(true);
+        sweeperThreads.add(t);
         return t;
       });
       sweeper.scheduleWithFixedDelay(this::sweepLogged, SWEEP_INTERVAL_SECONDS, SWEEP_INTERVAL_SECONDS,
@@ -367,6 +376,9 @@ public final class MemoryBroker implements Broker {
       try {
         if (!toStop.awaitTermination(10, TimeUnit.SECONDS)) {
           log.warn("memory broker sweep still running 10 s after close");
+        }
+        for (Thread t : java.util.List.copyOf(sweeperThreads)) {
+          t.join(5_000);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt(); // close() still returns; the caller sees the interrupt

@@ -1,5 +1,7 @@
 package dev.pushline.broker;
 
+import dev.pushline.MutableClock;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,9 +15,6 @@ import dev.pushline.ClientInfo;
 import dev.pushline.Publication;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -31,7 +30,7 @@ class MemoryBrokerTest {
   private static final StreamOptions OPTIONS =
       new StreamOptions(100, Duration.ofSeconds(10), Duration.ofSeconds(60));
 
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = new MutableClock();
   private final MemoryBroker broker = new MemoryBroker(clock);
   private final BrokerContractTest.Recorder recorder = new BrokerContractTest.Recorder("");
 
@@ -332,31 +331,6 @@ class MemoryBrokerTest {
       for (int i = 0; i < got.size(); i++) {
         assertEquals(q.after() + 1 + i, got.get(i));
       }
-    }
-  }
-
-  /** A clock that tests move by hand. Thread-safe. */
-  static final class TestClock extends Clock {
-
-    private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 

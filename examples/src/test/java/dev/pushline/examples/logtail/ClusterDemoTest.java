@@ -1,5 +1,7 @@
 package dev.pushline.examples.logtail;
 
+import dev.pushline.broker.redis.TestRedis;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

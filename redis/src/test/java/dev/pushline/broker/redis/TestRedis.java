@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Assumptions;
  *
  * <p>Not thread-safe; confine to the test's thread.
  */
-final class TestRedis implements AutoCloseable {
+public final class TestRedis implements AutoCloseable {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
 
@@ -44,7 +44,7 @@ final class TestRedis implements AutoCloseable {
     this.private_ = privateProcess;
   }
 
-  static TestRedis start() {
+  public static TestRedis start() {
     if (onPath("redis-server")) {
       TestRedis redis = new TestRedis("127.0.0.1", freePort(), true);
       redis.launch();
@@ -66,7 +66,7 @@ final class TestRedis implements AutoCloseable {
     throw new AssertionError("unreachable");
   }
 
-  String uri() {
+  public String uri() {
     return "redis://" + host + ":" + port;
   }
 
@@ -140,7 +140,7 @@ final class TestRedis implements AutoCloseable {
     }
   }
 
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (IOException e) {
