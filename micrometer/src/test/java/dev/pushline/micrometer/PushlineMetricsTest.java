@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -181,6 +182,12 @@ class PushlineMetricsTest {
     connect(new PushClient.Listener() { }).subscribe("news", q::add).get(10, TimeUnit.SECONDS);
     server.channel("news").publish("headline", "x".repeat(10_000));
     poll(q);
+    // The selector counts bytes as written just after the kernel accepted them, so the client may read the
+    // frame a moment before the gauge drops: a bounded poll, not an immediate read.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (gauge("pushline.queued") != 0 && System.nanoTime() - deadline < 0) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
     assertEquals(0, gauge("pushline.queued"));
     assertEquals(0, gauge("pushline.queued.max"));
     assertEquals("bytes", registry.get("pushline.queued").gauge().getId().getBaseUnit());
