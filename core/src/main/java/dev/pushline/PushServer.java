@@ -6,6 +6,8 @@ import dev.pushline.broker.MemoryBroker;
 import dev.pushline.auth.ChannelAuthorizer;
 import dev.pushline.auth.Principal;
 import dev.pushline.internal.Engine;
+import dev.pushline.internal.http.HttpFeature;
+import dev.pushline.internal.http.HttpSide;
 import dev.pushline.internal.EngineConfig;
 import dev.pushline.internal.SecurityConfig;
 import dev.pushline.transport.Transport;
@@ -46,9 +48,11 @@ public final class PushServer implements AutoCloseable {
   private final TransportSettings settings;
   private final Transport transport;
   private final Engine engine;
+  private final HttpSide http; // null when the HTTP side is off
   private final Object lock = new Object();
   private State state = State.NEW; // guarded by lock
   private InetSocketAddress address; // guarded by lock
+  private InetSocketAddress httpAddress; // guarded by lock
 
   private PushServer(Builder b) {
     this.settings = new TransportSettings(b.host, b.port, b.path, b.maxMessageBytes, b.handshakeTimeout,
@@ -60,6 +64,13 @@ public final class PushServer implements AutoCloseable {
         new SecurityConfig(b.authenticator, b.authorizer, b.allowedOrigins, b.connectTimeout,
             b.tokenExpiryGrace, b.messagesPerSecond, b.messageBurst, b.maxChannelNameLength),
         b.broker != null ? b.broker : new MemoryBroker(b.clock), b.presenceTtl), transport);
+    this.http = b.httpPort < 0 ? null : new HttpSide(b.host, b.httpPort, b.tls, httpFeatures(b));
+  }
+
+  /** What the HTTP side serves, each under its own path prefix. */
+  private java.util.List<HttpFeature> httpFeatures(Builder b) {
+    java.util.List<HttpFeature> features = new java.util.ArrayList<>();
+    return features;
   }
 
   /** A builder with every setting at its default. */
@@ -84,8 +95,12 @@ public final class PushServer implements AutoCloseable {
       try {
         engine.startBroker(); // before the first connection: subscribes need it
         address = transport.start(settings, engine);
+        if (http != null) {
+          httpAddress = http.start();
+        }
       } catch (IOException | RuntimeException e) {
         state = State.CLOSED;
+        transport.close(CloseCodes.GOING_AWAY, "server failed to start");
         engine.close();
         throw new PushException("cannot start on " + settings.host() + ":" + settings.port()
             + ": " + e.getMessage(), e);
@@ -94,6 +109,10 @@ public final class PushServer implements AutoCloseable {
       state = State.STARTED;
       log.info("pushline listening on {}://{}:{}{}", settings.tls() == null ? "ws" : "wss", settings.host(),
           address.getPort(), settings.path());
+      if (httpAddress != null) {
+        log.info("pushline HTTP side on {}://{}:{}", settings.tls() == null ? "http" : "https", settings.host(),
+            httpAddress.getPort());
+      }
       return this;
     }
   }
@@ -109,6 +128,24 @@ public final class PushServer implements AutoCloseable {
         throw new IllegalStateException("the server is " + state + "; port() needs a started server");
       }
       return address.getPort();
+    }
+  }
+
+  /**
+   * The bound port of the HTTP side (SockJS, Server-Sent Events, the HTTP API, the browser script); the
+   * real one when the builder was given {@code httpPort(0)}.
+   *
+   * @throws IllegalStateException if the server is not started or has no HTTP side
+   */
+  public int httpPort() {
+    synchronized (lock) {
+      if (state != State.STARTED) {
+        throw new IllegalStateException("the server is " + state + "; httpPort() needs a started server");
+      }
+      if (httpAddress == null) {
+        throw new IllegalStateException("the HTTP side is off; turn it on with Builder.httpPort");
+      }
+      return httpAddress.getPort();
     }
   }
 
@@ -184,6 +221,9 @@ public final class PushServer implements AutoCloseable {
       state = State.CLOSED;
       if (started) {
         engine.stop(); // no publication after this point; all before it are queued ahead of the close frame
+        if (http != null) {
+          http.close();
+        }
         transport.close(CloseCodes.GOING_AWAY, "server shutting down");
       }
       engine.close();
@@ -199,6 +239,7 @@ public final class PushServer implements AutoCloseable {
   public static final class Builder {
     private String host = "0.0.0.0";
     private int port = 8025;
+    private int httpPort = -1;
     private String path = "/pushline";
     private int maxMessageBytes = 64 * 1024;
     private int maxSubscriptionsPerConnection = 1024;
@@ -245,6 +286,19 @@ public final class PushServer implements AutoCloseable {
         throw new IllegalArgumentException("port is " + port + "; it must be 0..65535");
       }
       this.port = port;
+      return this;
+    }
+
+    /**
+     * Turns on the HTTP side on {@code port} (0 picks a free one; read it with {@link PushServer#httpPort()}):
+     * one JDK HTTP server, on the same interface and with the same TLS as the WebSocket port, serving SockJS,
+     * Server-Sent Events, the HTTP API and the browser script. Default: off.
+     */
+    public Builder httpPort(int port) {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("httpPort is " + port + "; it must be 0..65535");
+      }
+      this.httpPort = port;
       return this;
     }
 

@@ -1,0 +1,177 @@
+package dev.pushline.testing;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Node.js script run as a real third-party client (STOMP, SockJS, EventSource from npm) against a test's
+ * server. The scripts and their {@code package.json} live in {@code core/src/test/node}; the first script a
+ * JVM runs installs the packages there with {@code npm ci} (once; {@code node_modules} is git-ignored).
+ *
+ * <p>Protocol between test and script: the script prints one JSON object per line on stdout (an event the
+ * test reads with {@link #next}); the test writes one JSON object per line to the script's stdin
+ * ({@link #send}), which the script reads as commands. Anything else on stdout, and all of stderr, is kept
+ * for the failure message.
+ *
+ * <p>Thread-safe.
+ */
+public final class NodeScript implements AutoCloseable {
+
+  /** Where the scripts and their package.json are, relative to the core module. */
+  public static final Path DIR = locate();
+
+  private static final Object INSTALL_LOCK = new Object();
+  private static boolean installed; // guarded by INSTALL_LOCK
+
+  private final Process process;
+  private final Writer stdin;
+  private final BlockingQueue<JsonObject> events = new LinkedBlockingQueue<>();
+  private final List<String> log = new ArrayList<>(); // guarded by itself
+
+  private NodeScript(Process process) {
+    this.process = process;
+    this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    Thread out = new Thread(() -> pump(process.getInputStream(), true), "node-stdout");
+    Thread err = new Thread(() -> pump(process.getErrorStream(), false), "node-stderr");
+    out.setDaemon(true);
+    err.setDaemon(true);
+    out.start();
+    err.start();
+  }
+
+  /** Starts {@code node <script> <args...>} in {@link #DIR}, installing the npm packages first if needed. */
+  public static NodeScript start(String script, String... args) throws IOException {
+    installPackages();
+    List<String> command = new ArrayList<>(List.of("node", script));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).directory(DIR.toFile()).start();
+    return new NodeScript(p);
+  }
+
+  /** The next JSON line the script printed, waiting at most 20 s; fails (with the script's output) if none. */
+  public JsonObject next() throws InterruptedException {
+    JsonObject e = events.poll(20, TimeUnit.SECONDS);
+    if (e == null) {
+      throw new AssertionError("the node script printed nothing within 20 s; its output:\n" + output());
+    }
+    return e;
+  }
+
+  /** The next event whose {@code "event"} member is {@code name}, skipping others; fails after 20 s. */
+  public JsonObject next(String name) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      long left = deadline - System.nanoTime();
+      JsonObject e = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
+      if (e == null) {
+        throw new AssertionError("no \"" + name + "\" event within 20 s; the script's output:\n" + output());
+      }
+      if (e.has("event") && name.equals(e.get("event").getAsString())) {
+        return e;
+      }
+    }
+  }
+
+  /** Writes one command line to the script's stdin. */
+  public synchronized void send(JsonObject command) throws IOException {
+    stdin.write(command.toString());
+    stdin.write('\n');
+    stdin.flush();
+  }
+
+  /** Everything the script printed so far that was not an event, and its stderr. */
+  public String output() {
+    synchronized (log) {
+      return String.join("\n", log);
+    }
+  }
+
+  /** Waits at most 20 s for the script to exit and returns its exit code. */
+  public int waitFor() throws InterruptedException {
+    if (!process.waitFor(20, TimeUnit.SECONDS)) {
+      throw new AssertionError("the node script did not exit within 20 s; its output:\n" + output());
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void pump(java.io.InputStream in, boolean stdout) {
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        if (stdout && line.startsWith("{")) {
+          try {
+            events.add(JsonParser.parseString(line).getAsJsonObject());
+            synchronized (log) {
+              log.add("event: " + line);
+            }
+            continue;
+          } catch (RuntimeException notJson) {
+            // kept as output below
+          }
+        }
+        synchronized (log) {
+          log.add((stdout ? "out: " : "err: ") + line);
+        }
+      }
+    } catch (IOException ignored) {
+      // the process ended
+    }
+  }
+
+  private static void installPackages() throws IOException {
+    synchronized (INSTALL_LOCK) {
+      if (installed) {
+        return;
+      }
+      Path marker = DIR.resolve("node_modules/.package-lock.json");
+      Path lock = DIR.resolve("package-lock.json");
+      if (!Files.exists(marker) || Files.getLastModifiedTime(marker).compareTo(Files.getLastModifiedTime(lock)) < 0) {
+        Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
+            .directory(DIR.toFile()).redirectErrorStream(true).start();
+        String out = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+          if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
+            throw new IOException("npm ci failed in " + DIR + ":\n" + out);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while installing npm packages", e);
+        }
+      }
+      installed = true;
+    }
+  }
+
+  private static Path locate() {
+    // Surefire runs with the module as working directory; an IDE may use the repository root.
+    for (Path p : List.of(Path.of("src/test/node"), Path.of("core/src/test/node"))) {
+      if (Files.isRegularFile(p.resolve("package.json"))) {
+        return p.toAbsolutePath();
+      }
+    }
+    return Path.of("src/test/node").toAbsolutePath();
+  }
+}
