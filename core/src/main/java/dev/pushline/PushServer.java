@@ -7,6 +7,7 @@ import dev.pushline.auth.ChannelAuthorizer;
 import dev.pushline.auth.Principal;
 import dev.pushline.internal.Engine;
 import dev.pushline.internal.http.HttpFeature;
+import dev.pushline.internal.http.HttpLimits;
 import dev.pushline.internal.http.HttpSide;
 import dev.pushline.internal.EngineConfig;
 import dev.pushline.internal.SecurityConfig;
@@ -70,6 +71,7 @@ public final class PushServer implements AutoCloseable {
   /** What the HTTP side serves, each under its own path prefix. */
   private java.util.List<HttpFeature> httpFeatures(Builder b) {
     java.util.List<HttpFeature> features = new java.util.ArrayList<>();
+    HttpLimits limits = new HttpLimits(b.maxConnections, b.maxConnectionsPerAddress); // SockJS + SSE sessions
     return features;
   }
 
