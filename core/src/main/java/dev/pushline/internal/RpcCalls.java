@@ -64,8 +64,8 @@ final class RpcCalls {
       throw new BadRequest("method_not_found", "no method \"" + Names.clip(method) + "\"");
     }
     if (pending.size() >= config.maxInFlight()) {
-      throw new BadRequest("limit_exceeded", config.maxInFlight()
-          + " calls are waiting for their reply already; the limit is " + config.maxInFlight());
+      throw new BadRequest("limit_exceeded", pending.size() + " calls are waiting for their reply; the limit is "
+          + config.maxInFlight());
     }
     JsonElement data = request.has("data") ? request.get("data") : JsonNull.INSTANCE;
     Call call = new Call(requestId, method);
@@ -86,11 +86,6 @@ final class RpcCalls {
     for (Call call : pending) {
       call.drop();
     }
-  }
-
-  /** Calls waiting for their reply; for tests. */
-  int inFlight() {
-    return pending.size();
   }
 
   /** One call, from its request to its one answer. */
