@@ -10,6 +10,7 @@ import dev.pushline.internal.http.HttpFeature;
 import dev.pushline.internal.http.HttpLimits;
 import dev.pushline.internal.http.HttpSide;
 import dev.pushline.internal.EngineConfig;
+import dev.pushline.internal.RpcConfig;
 import dev.pushline.internal.SecurityConfig;
 import dev.pushline.transport.Transport;
 import dev.pushline.transport.TransportSettings;
@@ -64,7 +65,8 @@ public final class PushServer implements AutoCloseable {
         b.clock, b.pingInterval, b.maxQueuedBytes,
         new SecurityConfig(b.authenticator, b.authorizer, b.allowedOrigins, b.connectTimeout,
             b.tokenExpiryGrace, b.messagesPerSecond, b.messageBurst, b.maxChannelNameLength),
-        b.broker != null ? b.broker : new MemoryBroker(b.clock), b.presenceTtl), transport);
+        b.broker != null ? b.broker : new MemoryBroker(b.clock), b.presenceTtl,
+        new RpcConfig(b.rpcHandlers, b.rpcTimeout, RpcConfig.MAX_IN_FLIGHT)), transport);
     this.http = b.httpPort < 0 ? null : new HttpSide(b.host, b.httpPort, b.tls, httpFeatures(b));
   }
 
@@ -269,6 +271,8 @@ public final class PushServer implements AutoCloseable {
     private int maxChannelNameLength = 255;
     private Broker broker;
     private Duration presenceTtl = Duration.ofSeconds(30);
+    private final java.util.Map<String, RpcHandler> rpcHandlers = new java.util.HashMap<>();
+    private Duration rpcTimeout = Duration.ofSeconds(30);
 
     private Builder() {}
 
@@ -487,7 +491,8 @@ public final class PushServer implements AutoCloseable {
     }
 
     /**
-     * Threads that run host code: in-process subscribers and the connection listener. Default 2.
+     * Threads that run host code: in-process subscribers, the connection listener and {@code rpc}
+     * handlers. Default 2.
      */
     public Builder callbackThreads(int threads) {
       if (threads < 1 || threads > 256) {
@@ -619,6 +624,41 @@ public final class PushServer implements AutoCloseable {
       this.presenceTtl = requireBetween(ttl, "presenceTtl", 1_000, 600_000);
       return this;
     }
+
+    // --- RPC: methods clients call over their connection ------------------------------------------
+
+    /**
+     * Answers {@code rpc} requests for {@code method} with {@code handler} (see {@link RpcHandler}):
+     * authenticated clients call it, the Java client with {@code PushClient.rpc}. A method nobody
+     * registered is answered {@code method_not_found}. Default: no methods.
+     *
+     * @param method 1 to 100 characters: letters, digits and {@code _ - . : /}
+     * @throws IllegalArgumentException if {@code method} breaks that rule or has a handler already
+     */
+    public Builder rpc(String method, RpcHandler handler) {
+      Objects.requireNonNull(method, "method");
+      Objects.requireNonNull(handler, "handler");
+      if (!RPC_METHOD.matcher(method).matches()) {
+        throw new IllegalArgumentException("rpc method is \"" + method
+            + "\"; it must be 1 to 100 characters: letters, digits and _ - . : /");
+      }
+      if (rpcHandlers.putIfAbsent(method, handler) != null) {
+        throw new IllegalArgumentException("rpc method \"" + method + "\" has a handler already");
+      }
+      return this;
+    }
+
+    /**
+     * How long an {@code rpc} handler may take, from the request's arrival to its result: then the client
+     * is answered {@code timeout} and a result that comes later is dropped. 100 ms..10 min. Default 30 s.
+     */
+    public Builder rpcTimeout(Duration timeout) {
+      this.rpcTimeout = requireBetween(timeout, "rpcTimeout", 100, 600_000);
+      return this;
+    }
+
+    private static final java.util.regex.Pattern RPC_METHOD =
+        java.util.regex.Pattern.compile("[A-Za-z0-9_.:/-]{1,100}");
 
     private static Duration requireBetween(Duration d, String name, long minMillis, long maxMillis) {
       Objects.requireNonNull(d, name);

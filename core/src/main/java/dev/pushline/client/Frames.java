@@ -108,6 +108,45 @@ final class Frames {
     return whole.substring(PUBLISH_PREFIX.length() + 1);
   }
 
+  /** An {@code rpc} request with id {@code id} and a body from {@link #rpcBody}. */
+  static String rpc(long id, String body) {
+    return RPC_PREFIX + id + body;
+  }
+
+  private static final String RPC_PREFIX = "{\"type\":\"rpc\",\"id\":";
+
+  /**
+   * What follows the id in an {@code rpc} request, encoded once, when the call is made.
+   *
+   * @throws IllegalArgumentException if a string in it is not well-formed UTF-16
+   */
+  static String rpcBody(String method, JsonElement data) {
+    String whole = JsonObjects.write(w -> {
+      w.name("type").value("rpc").name("id").value(0).name("method").value(method).name("data");
+      GSON.toJson(data, w);
+    });
+    requireWellFormed("rpc request", whole);
+    return whole.substring(RPC_PREFIX.length() + 1);
+  }
+
+  /**
+   * An rpc result converted to {@code type}.
+   *
+   * @throws PushException (code null) when it does not fit
+   */
+  static <T> T fromJson(JsonElement result, Class<T> type, String method) {
+    try {
+      return GSON.fromJson(result, type);
+    } catch (JsonParseException e) {
+      throw new PushException("the result of \"" + clip(method) + "\" is not a " + type.getName(), e);
+    }
+  }
+
+  /** Shortens a string for an exception message. */
+  static String clip(String s) {
+    return s.length() <= 64 ? s : s.substring(0, 64) + "...(" + s.length() + " chars)";
+  }
+
   /**
    * Checks that {@code text} can be encoded as UTF-8: no lone surrogate. WebSocket fails a send of
    * malformed text with an I/O error, which would drop the connection (and, for a subscription, drop it

@@ -115,14 +115,15 @@ import org.slf4j.LoggerFactory;
  * {@link TimeoutException}.
  *
  * <h2>Requests and futures</h2>
- * {@link #subscribe}, {@link #unsubscribe}, {@link #publish} and {@link #presence} return a future that the
- * server's reply completes. A request made while not connected waits for the connection. Every such
- * future completes within the {@linkplain Builder#requestTimeout request timeout} of the call: with the
+ * {@link #subscribe}, {@link #unsubscribe}, {@link #publish}, {@link #presence} and {@link #rpc} return a
+ * future that the server's reply completes. A request made while not connected waits for the connection.
+ * Every such future completes within the {@linkplain Builder#requestTimeout request timeout} of the call: with the
  * reply, with a {@link PushException} whose {@link PushException#code() code} is the server's error code
  * (for example {@code forbidden}, {@code invalid_channel}), or with a local {@link PushException} (code
  * null): its cause is a {@link TimeoutException} when the server did not answer in time. A {@code publish} whose
- * connection dropped before the reply fails too (it may or may not have been published): requests are
- * never sent twice. Misuse (null arguments, data Gson cannot serialise) throws at once.
+ * connection dropped before the reply fails too (it may or may not have been published), and so does an
+ * {@code rpc} (its handler may or may not have run): requests are never sent twice. Misuse (null
+ * arguments, data Gson cannot serialise) throws at once.
  *
  * <h2>Threading</h2>
  * The client starts no thread of its own. Its connections run on the {@link HttpClient}'s threads (by
@@ -388,6 +389,43 @@ public final class PushClient implements AutoCloseable {
     String body = Frames.publishBody(channel, event, Frames.toJson(data));
     return submit(new Request<>("publish to \"" + channel + "\"", "published", channel,
         id -> Frames.publish(id, body), Frames::publishedOffset));
+  }
+
+  /**
+   * Calls {@code method} on the server, which answers with the result of the handler the host registered
+   * for it ({@code PushServer.Builder.rpc}). Like every request, a call made while not connected waits for
+   * the connection, and its {@linkplain Builder#requestTimeout request timeout} starts at the call. A call
+   * is sent once, never again: if the connection drops before the reply, the future fails (the handler may
+   * or may not have run). Replies to calls may come in any order.
+   *
+   * <p>The server answers a handler that takes longer than its {@code rpcTimeout} (30 s by default) with
+   * {@code timeout}; set this client's request timeout above it to hear that rather than a local timeout.
+   *
+   * @param method the method's name, as registered on the server
+   * @param data any object Gson can serialise, a {@code JsonElement}, or null
+   * @return the result, as JSON ({@code JsonNull} for null). Fails with code {@code method_not_found} for a
+   *     method the server does not have, {@code bad_request} for a request or data it refuses,
+   *     {@code limit_exceeded} when this connection has 32 calls waiting already, {@code timeout} when the
+   *     handler did not answer in time, {@code internal} when it failed, an application code of the
+   *     handler's own, or as described under "Requests and futures"
+   * @throws IllegalArgumentException if Gson cannot serialise {@code data}, or a string in the request is
+   *     not well-formed UTF-16 (a lone surrogate)
+   */
+  public CompletableFuture<JsonElement> rpc(String method, Object data) {
+    Objects.requireNonNull(method, "method");
+    String body = Frames.rpcBody(method, Frames.toJson(data));
+    return submit(new Request<>("call \"" + Frames.clip(method) + "\"", "rpc", null,
+        id -> Frames.rpc(id, body), reply -> Frames.element(reply, "data")));
+  }
+
+  /**
+   * Like {@link #rpc(String, Object)}, with the result converted to {@code type} with Gson's default
+   * mapping (records included). A result that does not fit {@code type} fails the future with a local
+   * {@link PushException} (code null).
+   */
+  public <T> CompletableFuture<T> rpc(String method, Object data, Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    return rpc(method, data).thenApply(result -> Frames.fromJson(result, type, method));
   }
 
   /** Sends {@code request} now if connected, else once connected; its timeout starts now. */
@@ -724,7 +762,7 @@ public final class PushClient implements AutoCloseable {
       case "welcome" -> onWelcome(c, frame);
       case "subscribed" -> onSubscribed(c, frame);
       case "unsubscribed" -> onUnsubscribed(c, frame);
-      case "published", "presence", "refreshed" -> onReply(c, frame);
+      case "published", "presence", "refreshed", "rpc" -> onReply(c, frame);
       case "error" -> onError(c, frame);
       case "message" -> onMessage(c, frame);
       case "join" -> onJoinOrLeave(c, frame, true);
@@ -1617,9 +1655,9 @@ public final class PushClient implements AutoCloseable {
     }
 
     /**
-     * How long a request ({@code subscribe}, {@code unsubscribe}, {@code publish}, {@code presence}) may
-     * wait for its reply, counted from the call, connected or not. Also how long the client waits for the
-     * server to answer its Close frame after {@link PushClient#close()}. Default 10 s.
+     * How long a request ({@code subscribe}, {@code unsubscribe}, {@code publish}, {@code presence},
+     * {@code rpc}) may wait for its reply, counted from the call, connected or not. Also how long the client
+     * waits for the server to answer its Close frame after {@link PushClient#close()}. Default 10 s.
      */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = positive(timeout, "requestTimeout");

@@ -7,14 +7,14 @@ import java.util.function.Function;
 import java.util.function.LongFunction;
 
 /**
- * One {@code publish}, {@code presence}, {@code unsubscribe} or {@code refresh} request and the future its
- * reply completes. (Subscriptions
- * are tracked by {@link Subscription}, since they outlive a connection.)
+ * One {@code publish}, {@code presence}, {@code unsubscribe}, {@code refresh} or {@code rpc} request and the
+ * future its reply completes. (Subscriptions are tracked by {@link Subscription}, since they outlive a
+ * connection.)
  *
  * <p>{@link #id} and {@link #timeout} are guarded by the owning client's lock; the rest is immutable.
  *
- * @param <T> what the reply yields: the offset of a publication, the clients of a presence, nothing for an
- *     unsubscribe or a refresh
+ * @param <T> what the reply yields: the offset of a publication, the clients of a presence, the result of
+ *     an rpc, nothing for an unsubscribe or a refresh
  */
 final class Request<T> {
 

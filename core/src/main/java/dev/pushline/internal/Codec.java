@@ -34,7 +34,7 @@ final class Codec {
   static final List<String> ERROR_CODES = List.of("bad_request", "unknown_type",
       "invalid_channel", "already_subscribed", "not_subscribed", "limit_exceeded", "forbidden",
       "unauthorized", "token_expired", "rate_limited", "unavailable", "cancelled", "presence_disabled",
-      "internal");
+      "method_not_found", "timeout", "internal");
 
   private static final java.util.regex.Pattern TOKEN_FIELD =
       java.util.regex.Pattern.compile("(\"token\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*\"");
@@ -254,6 +254,16 @@ final class Codec {
     return JsonObjects.write(w -> {
       w.name("type").value("pong");
       id(w, id);
+    });
+  }
+
+  /** The reply to an {@code rpc} request that succeeded: its result as {@code data}. */
+  static String rpcResult(long id, JsonElement data) {
+    return JsonObjects.write(w -> {
+      w.name("type").value("rpc");
+      id(w, id);
+      w.name("data");
+      GSON.toJson(data, w);
     });
   }
 

@@ -20,7 +20,8 @@ public record EngineConfig(
     long maxQueuedBytes,
     SecurityConfig security,
     dev.pushline.broker.Broker broker,
-    java.time.Duration presenceTtl) {
+    java.time.Duration presenceTtl,
+    RpcConfig rpc) {
 
   public EngineConfig {
     Objects.requireNonNull(connectionListener, "connectionListener");
@@ -29,6 +30,7 @@ public record EngineConfig(
     Objects.requireNonNull(security, "security");
     Objects.requireNonNull(broker, "broker");
     Objects.requireNonNull(presenceTtl, "presenceTtl");
+    Objects.requireNonNull(rpc, "rpc");
     namespaceOptions = Map.copyOf(namespaceOptions);
   }
 

@@ -46,6 +46,8 @@ final class Session implements ClientConnection, InboundListener, Target {
   private final TransportConnection connection;
   private final String id;
   private final SerialExecutor callbacks;
+  /** The client's {@code rpc} calls waiting for their reply. */
+  private final RpcCalls rpcs;
   private final Set<String> channels = new HashSet<>(); // guarded by this
   /** Channels whose join and leave events the client asked for; read under channel locks. */
   private final Set<String> joinLeave = ConcurrentHashMap.newKeySet();
@@ -85,6 +87,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     this.connection = connection;
     this.id = id;
     this.callbacks = callbacks;
+    this.rpcs = new RpcCalls(engine, this, callbacks);
     this.request = admission.request();
     this.principal = admission.principal();
     SecurityConfig security = engine.config.security();
@@ -265,6 +268,7 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (pending != null) {
       pending.cancel(false);
     }
+    rpcs.closed();
     for (String name : names) {
       engine.removeTarget(name, this, null);
       leavePresence(name);
@@ -300,6 +304,7 @@ final class Session implements ClientConnection, InboundListener, Target {
       case "publish" -> publish(p, requestId, request);
       case "ping" -> sendText(Codec.pong(requestId));
       case "refresh" -> refresh(p, requestId, request);
+      case "rpc" -> rpcs.start(requestId, request);
       case "connect" -> throw new BadRequest("bad_request", "already connected");
       default -> throw new BadRequest("unknown_type", "unknown type \"" + Names.clip(type) + "\"");
     }
@@ -735,7 +740,7 @@ final class Session implements ClientConnection, InboundListener, Target {
    * Sends a reply or a message to this client alone. A client that does not read its replies is a slow
    * consumer like any other: past the queue limit it is closed.
    */
-  private boolean sendText(String text) {
+  boolean sendText(String text) {
     if (overflowed) {
       return false;
     }

@@ -135,7 +135,7 @@ class PushlineMetricsTest {
     assertEquals(1, counter("pushline.errors", "code", "bad_request"));
     assertEquals(1, counter("pushline.errors", "code", "invalid_channel"));
     assertEquals(0, counter("pushline.errors", "code", "forbidden"));
-    assertEquals(14, registry.get("pushline.errors").functionCounters().size(), "one per protocol v1 code");
+    assertEquals(16, registry.get("pushline.errors").functionCounters().size(), "one per protocol v1 code");
   }
 
   private static String refusal(CompletableFuture<?> future) throws InterruptedException {
