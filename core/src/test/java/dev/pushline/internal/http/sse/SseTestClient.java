@@ -54,12 +54,17 @@ final class SseTestClient implements AutoCloseable {
 
   /** GETs {@code uri} with the given header name/value pairs. */
   static SseTestClient open(URI uri, String... headers) throws IOException, InterruptedException {
+    return open(HTTP, uri, headers);
+  }
+
+  /** GETs {@code uri} with {@code http} (for example one that trusts a test certificate). */
+  static SseTestClient open(HttpClient http, URI uri, String... headers) throws IOException, InterruptedException {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET()
         .header("Accept", "text/event-stream");
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
-    return new SseTestClient(HTTP.send(b.build(), HttpResponse.BodyHandlers.ofInputStream()));
+    return new SseTestClient(http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream()));
   }
 
   int status() {
