@@ -74,6 +74,7 @@ public final class PushServer implements AutoCloseable {
   private java.util.List<HttpFeature> httpFeatures(Builder b) {
     java.util.List<HttpFeature> features = new java.util.ArrayList<>();
     HttpLimits limits = new HttpLimits(b.maxConnections, b.maxConnectionsPerAddress); // SockJS + SSE sessions
+    features.add(new dev.pushline.internal.http.sse.SseFeature(engine, limits, b.pingInterval, b.maxChannelNameLength));
     return features;
   }
 
