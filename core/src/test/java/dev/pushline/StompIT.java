@@ -444,6 +444,16 @@ class StompIT {
   }
 
   @Test
+  void theInboundRateLimitAppliesToFramesAndTheFirstRefusalCloses() throws InterruptedException {
+    start(PushServer.builder().allowClientPublish().inboundRateLimit(1, 2));
+    StompClient c = connected();
+    String send = "SEND\ndestination:/topic/r\n\nx\0";
+    c.sendRaw(send + send + send);
+    assertError(c.next(), "rate_limited");
+    assertEquals(CloseCodes.RATE_LIMITED, c.awaitClose());
+  }
+
+  @Test
   void anEngineCloseIsAnErrorWithTheCodeThenTheSameClose() throws InterruptedException {
     start(PushServer.builder());
     StompClient c = connected();
@@ -495,6 +505,15 @@ class StompIT {
         .command());
     StompClient d = stomp();
     assertEquals("CONNECTED", d.connectStomp("token", "good", "passcode", "bad").command());
+  }
+
+  @Test
+  void noConnectWithinTheConnectTimeoutIsAnErrorThenClose3501() throws InterruptedException {
+    start(PushServer.builder().connectTimeout(Duration.ofMillis(200))
+        .authenticator(request -> ConnectDecision.reject("never")));
+    StompClient c = stomp();
+    assertError(c.next(), "3501 no connect message");
+    assertEquals(3501, c.awaitClose());
   }
 
   @Test
