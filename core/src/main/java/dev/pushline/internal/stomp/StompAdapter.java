@@ -155,6 +155,15 @@ public final class StompAdapter implements InboundListener {
       }
     } catch (StompException e) {
       fail(e.getMessage(), null, PROTOCOL_ERROR, "STOMP protocol error");
+    } catch (RuntimeException e) { // a bug of ours: end this connection, not the transport's thread
+      log.error("STOMP client {} from {}: failed to handle a frame", session(), raw.handshake().remoteAddress(), e);
+      fail("the server failed to handle a frame", null, CloseCodes.INTERNAL_ERROR, "server error");
+    }
+  }
+
+  private String session() {
+    synchronized (lock) {
+      return session;
     }
   }
 
