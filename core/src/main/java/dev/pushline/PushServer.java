@@ -12,6 +12,8 @@ import dev.pushline.internal.http.HttpSide;
 import dev.pushline.internal.EngineConfig;
 import dev.pushline.internal.RpcConfig;
 import dev.pushline.internal.SecurityConfig;
+import dev.pushline.internal.stomp.ProtocolRouter;
+import dev.pushline.internal.stomp.StompSupport;
 import dev.pushline.transport.Transport;
 import dev.pushline.transport.TransportSettings;
 import dev.pushline.transport.websocket.WebSocketTransport;
@@ -51,6 +53,7 @@ public final class PushServer implements AutoCloseable {
   private final Transport transport;
   private final Engine engine;
   private final HttpSide http; // null when the HTTP side is off
+  private final StompSupport stomp;
   private final Object lock = new Object();
   private State state = State.NEW; // guarded by lock
   private InetSocketAddress address; // guarded by lock
@@ -67,6 +70,7 @@ public final class PushServer implements AutoCloseable {
             b.tokenExpiryGrace, b.messagesPerSecond, b.messageBurst, b.maxChannelNameLength),
         b.broker != null ? b.broker : new MemoryBroker(b.clock), b.presenceTtl,
         new RpcConfig(b.rpcHandlers, b.rpcTimeout, RpcConfig.MAX_IN_FLIGHT)), transport);
+    this.stomp = new StompSupport(b.pingInterval, b.maxMessageBytes);
     this.http = b.httpPort < 0 ? null : new HttpSide(b.host, b.httpPort, b.tls, httpFeatures(b));
   }
 
@@ -99,13 +103,14 @@ public final class PushServer implements AutoCloseable {
       log.debug("starting with {}", settings);
       try {
         engine.startBroker(); // before the first connection: subscribes need it
-        address = transport.start(settings, engine);
+        address = transport.start(settings, new ProtocolRouter(engine, transport::prepare, stomp));
         if (http != null) {
           httpAddress = http.start();
         }
       } catch (IOException | RuntimeException e) {
         state = State.CLOSED;
         transport.close(CloseCodes.GOING_AWAY, "server failed to start");
+        stomp.close();
         engine.close();
         throw new PushException("cannot start on " + settings.host() + ":" + settings.port()
             + ": " + e.getMessage(), e);
@@ -231,6 +236,7 @@ public final class PushServer implements AutoCloseable {
         }
         transport.close(CloseCodes.GOING_AWAY, "server shutting down");
       }
+      stomp.close();
       engine.close();
       log.info("pushline closed");
     }

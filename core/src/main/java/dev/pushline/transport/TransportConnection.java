@@ -18,6 +18,14 @@ public interface TransportConnection {
   Object context();
 
   /**
+   * The subprotocol the transport negotiated with the client (for WebSocket, the
+   * {@code Sec-WebSocket-Protocol} of the response, such as {@code v12.stomp}); empty when none was.
+   */
+  default String subprotocol() {
+    return "";
+  }
+
+  /**
    * Queues a prepared message for this connection. Never blocks.
    *
    * @return false if the connection is closed or closing, so the message will not be delivered

@@ -75,6 +75,16 @@ public final class RawWebSocket implements Closeable {
     return new RawWebSocket(s);
   }
 
+  /** Performs the upgrade on a connected socket with {@code headers} added; fails unless the server answers 101. */
+  public static RawWebSocket upgrade(Socket s, String path, Map<String, String> headers) throws IOException {
+    String response = handshake(s, path, headers);
+    if (!response.startsWith("HTTP/1.1 101")) {
+      s.close();
+      throw new IOException("upgrade refused: " + response.lines().findFirst().orElse(""));
+    }
+    return new RawWebSocket(s);
+  }
+
   /**
    * Connects and performs the upgrade with {@code headers} added to the request (such as {@code Origin} or
    * {@code Authorization}); fails unless the server answers 101.

@@ -1,6 +1,7 @@
 package dev.pushline.transport.websocket;
 
 import java.util.Collections;
+import java.util.List;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
@@ -8,6 +9,7 @@ import org.java_websocket.enums.Opcode;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.exceptions.LimitExceededException;
 import org.java_websocket.framing.Framedata;
+import org.java_websocket.protocols.Protocol;
 
 /**
  * RFC 6455 with a size limit that holds for whole messages, not just single frames.
@@ -23,6 +25,10 @@ import org.java_websocket.framing.Framedata;
  * one client sending empty continuation frames (6 bytes each on the wire) ran a 1 GiB server out of heap
  * in under 5 s, and the {@code OutOfMemoryError} stopped the whole server.
  *
+ * <p>Subprotocols: the client's most preferred of {@link Subprotocols#SUPPORTED} ({@code v12.stomp},
+ * {@code v11.stomp}, {@code v10.stomp}), else none, whatever else it offered: {@code Protocol("")} accepts
+ * every request, with or without a {@code Sec-WebSocket-Protocol} header, and answers without one.
+ *
  * <p>The server copies the draft for each connection ({@link #copyInstance}), so {@link #messageBytes}
  * and {@link #fragments} are per connection and only touched by that connection's decoder thread.
  */
@@ -36,7 +42,7 @@ final class GuardedDraft extends Draft_6455 {
   private int fragments;
 
   GuardedDraft(int maxMessageBytes) {
-    super(Collections.emptyList(), maxMessageBytes);
+    super(Collections.emptyList(), List.of(new Subprotocols(), new Protocol("")), maxMessageBytes);
     this.maxMessageBytes = maxMessageBytes;
   }
 

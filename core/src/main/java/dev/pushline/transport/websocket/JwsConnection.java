@@ -27,6 +27,7 @@ final class JwsConnection implements TransportConnection {
   private final WebSocketImpl socket;
   private final Handshake handshake;
   private final Object context;
+  private final String subprotocol;
   private final CountingChannel channel;
   private final java.util.concurrent.atomic.AtomicLong enqueued = new java.util.concurrent.atomic.AtomicLong();
   /** -1, or the level at which to call {@code onDrained} once. */
@@ -46,10 +47,16 @@ final class JwsConnection implements TransportConnection {
    */
   java.nio.ByteBuffer lastPong;
 
+  /** A connection with no subprotocol (for benchmarks that make connections by hand). */
   JwsConnection(WebSocketImpl socket, Handshake handshake, Object context) {
+    this(socket, handshake, context, "");
+  }
+
+  JwsConnection(WebSocketImpl socket, Handshake handshake, Object context, String subprotocol) {
     this.socket = socket;
     this.handshake = handshake;
     this.context = context;
+    this.subprotocol = subprotocol;
     this.channel = (CountingChannel) socket.getChannel();
     channel.afterWrite(this::checkDrained);
   }
@@ -62,6 +69,11 @@ final class JwsConnection implements TransportConnection {
   @Override
   public Object context() {
     return context;
+  }
+
+  @Override
+  public String subprotocol() {
+    return subprotocol;
   }
 
   @Override

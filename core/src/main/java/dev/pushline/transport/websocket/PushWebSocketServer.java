@@ -33,6 +33,7 @@ import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketAdapter;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
+import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
@@ -258,7 +259,9 @@ final class PushWebSocketServer extends WebSocketServer {
     if (!decision.accepted()) {
       throw refuse((WebSocketImpl) conn, decision.status(), decision.reason());
     }
-    conn.setAttachment(new JwsConnection((WebSocketImpl) conn, handshake, decision.context()));
+    // The draft is this connection's copy, with the subprotocol already chosen (empty for none).
+    String subprotocol = ((Draft_6455) draft).getProtocol().getProvidedProtocol();
+    conn.setAttachment(new JwsConnection((WebSocketImpl) conn, handshake, decision.context(), subprotocol));
     return response;
   }
 
