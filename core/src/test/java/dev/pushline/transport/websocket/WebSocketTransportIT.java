@@ -190,8 +190,9 @@ class WebSocketTransportIT {
       }
       // At most one pong waits behind the backlog at a time (the RFC lets a server answer only the latest
       // ping); a few more leave whenever the kernel takes more of the backlog (its send buffer grows).
-      // Without the bound: one pong per ping, all queued.
-      assertTrue(pongs >= 1 && pongs < pings / 100, pongs + " pongs for " + pings + " pings");
+      // Without the bound: one pong per ping, all queued. How many leave early depends on how often the
+      // selector gets to write while the pings arrive: usually under 1%, 1.2% seen on a loaded 2-core box.
+      assertTrue(pongs >= 1 && pongs < pings / 20, pongs + " pongs for " + pings + " pings");
     }
     assertServerServes();
   }
