@@ -123,7 +123,9 @@ record PublishRequest(List<String> channels, String event, JsonElement data) {
         throw ApiError.badRequest("malformed JSON: more data after the value");
       }
     } catch (JsonParseException | IOException | StackOverflowError e) {
-      throw ApiError.badRequest("malformed JSON: " + clip(String.valueOf(e.getMessage())));
+      Throwable reason = e.getCause() != null ? e.getCause() : e; // Gson wraps the reader's exception
+      String message = String.valueOf(reason.getMessage());
+      throw ApiError.badRequest("malformed JSON: " + (message.length() <= 200 ? message : message.substring(0, 200)));
     }
     if (!element.isJsonObject()) {
       throw ApiError.badRequest("the body must be a JSON object");
