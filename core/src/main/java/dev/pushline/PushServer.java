@@ -79,6 +79,11 @@ public final class PushServer implements AutoCloseable {
     java.util.List<HttpFeature> features = new java.util.ArrayList<>();
     HttpLimits limits = new HttpLimits(b.maxConnections, b.maxConnectionsPerAddress); // SockJS + SSE sessions
     features.add(new dev.pushline.internal.http.sse.SseFeature(engine, limits, b.pingInterval, b.maxChannelNameLength));
+    if (!b.apiKeys.isEmpty()) { // no key, no API: /api answers 404
+      features.add(new dev.pushline.internal.http.api.ApiFeature(new dev.pushline.internal.HostChannels(engine),
+          java.util.List.copyOf(b.apiKeys), b.apiPerSecond, b.apiBurst, b.clock, b.maxMessageBytes,
+          b.handshakeTimeout));
+    }
     return features;
   }
 
@@ -280,6 +285,9 @@ public final class PushServer implements AutoCloseable {
     private Duration presenceTtl = Duration.ofSeconds(30);
     private final java.util.Map<String, RpcHandler> rpcHandlers = new java.util.HashMap<>();
     private Duration rpcTimeout = Duration.ofSeconds(30);
+    private final java.util.Set<String> apiKeys = new java.util.LinkedHashSet<>();
+    private int apiPerSecond = 1_000;
+    private int apiBurst = 1_000;
 
     private Builder() {}
 
@@ -676,8 +684,55 @@ public final class PushServer implements AutoCloseable {
       return d;
     }
 
-    /** A new, not yet started server with this configuration. */
+    // --- the HTTP API ---------------------------------------------------------------------------
+
+    /**
+     * Accepts {@code key} on the HTTP API ({@code /api} on the {@link #httpPort}; see {@code http-api.md}),
+     * which is served only when at least one key is set. Call it once per key: several keys are accepted
+     * side by side, so a key can be replaced without downtime (add the new one, move the backends, remove
+     * the old one). Requests send it as {@code Authorization: Bearer <key>}. Default: no key, no API.
+     *
+     * @param key 16 to 512 printable ASCII characters without spaces; use a random one
+     *     ({@code openssl rand -hex 32})
+     * @throws IllegalArgumentException if {@code key} breaks that rule (the message does not repeat the key)
+     */
+    public Builder apiKey(String key) {
+      Objects.requireNonNull(key, "apiKey");
+      String problem = dev.pushline.internal.http.api.ApiFeature.keyProblem(key);
+      if (problem != null) {
+        throw new IllegalArgumentException("apiKey " + problem);
+      }
+      apiKeys.add(key);
+      return this;
+    }
+
+    /**
+     * How many HTTP API requests each key may make: {@code burst} at once, {@code perSecond} on average;
+     * past it, requests are answered 429. Separate from {@link #inboundRateLimit}, as a backend publishes at
+     * rates a browser client must not. Default 1,000/s with a burst of 1,000.
+     */
+    public Builder apiRateLimit(int perSecond, int burst) {
+      if (perSecond < 1 || perSecond > 10_000_000) {
+        throw new IllegalArgumentException("perSecond is " + perSecond + "; it must be 1..10000000");
+      }
+      if (burst < 1 || burst > 10_000_000) {
+        throw new IllegalArgumentException("burst is " + burst + "; it must be 1..10000000");
+      }
+      this.apiPerSecond = perSecond;
+      this.apiBurst = burst;
+      return this;
+    }
+
+    /**
+     * A new, not yet started server with this configuration.
+     *
+     * @throws IllegalStateException if an {@link #apiKey} is set without an {@link #httpPort} to serve it on
+     */
     public PushServer build() {
+      if (!apiKeys.isEmpty() && httpPort < 0) {
+        throw new IllegalStateException("apiKey is set but the HTTP side is off; set httpPort(port) to serve "
+            + "the HTTP API");
+      }
       return new PushServer(this);
     }
   }

@@ -7,10 +7,11 @@ import java.time.Clock;
  * messages it refused since the bucket was last full: how far a client has gone on over its limit. A client
  * that sends faster than {@code perSecond} never refills the bucket, so the count only grows.
  *
- * <p>Not thread-safe; confine to the connection's inbound thread (the transport delivers one connection's
- * messages serially).
+ * <p>Not thread-safe: confine it to one thread (a connection's inbound thread: the transport delivers one
+ * connection's messages serially), or guard it (the HTTP API holds one per API key under the limiter's own
+ * monitor).
  */
-final class RateLimiter {
+public final class RateLimiter {
 
   private final double perMilli;
   private final int burst;
@@ -19,7 +20,7 @@ final class RateLimiter {
   private long lastMillis;
   private int refused;
 
-  RateLimiter(int perSecond, int burst, Clock clock) {
+  public RateLimiter(int perSecond, int burst, Clock clock) {
     this.perMilli = perSecond / 1000.0;
     this.burst = burst;
     this.clock = clock;
@@ -28,7 +29,7 @@ final class RateLimiter {
   }
 
   /** Takes one token if there is one. */
-  boolean tryAcquire() {
+  public boolean tryAcquire() {
     long now = clock.millis();
     if (now > lastMillis) {
       tokens = Math.min(burst, tokens + (now - lastMillis) * perMilli);
