@@ -31,12 +31,20 @@ public final class HttpSide {
   /** Handler threads: requests are short (streams hand their body to a writer and return). */
   private static final int HANDLER_THREADS = 4;
 
+  /**
+   * How long HttpSide's own answers (404, 500) may take, request body included: the JDK server reads off an
+   * unread request body before it ends an exchange, with no time limit, so a client declaring a body it never
+   * sends would hold a handler thread for ever.
+   */
+  private static final java.time.Duration OWN_ANSWER_LIMIT = java.time.Duration.ofSeconds(1);
+
   private final String host;
   private final int port;
   private final SSLContext tls;
   private final List<HttpFeature> features;
   private HttpServer server;
   private ExecutorService handlers;
+  private Deadlines deadlines; // bounds the I/O of the answers HttpSide gives itself (404, 500)
 
   /**
    * @param host the interface to bind
@@ -56,6 +64,13 @@ public final class HttpSide {
     if (server != null) {
       throw new IllegalStateException("the HTTP side was started before");
     }
+    // The JDK server writes a response's head and body in separate writes; with Nagle's algorithm on, a
+    // kept-alive client's next answer (and each small event of a stream) can wait ~40 ms for a delayed ACK.
+    // The switch is JVM-wide and read once, when the first JDK HTTP server starts: set it unless the host
+    // chose a value itself.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     InetSocketAddress bind = new InetSocketAddress(host, port);
     HttpServer s;
     if (tls != null) {
@@ -73,6 +88,7 @@ public final class HttpSide {
           return t;
         });
     s.setExecutor(handlers);
+    deadlines = new Deadlines(OWN_ANSWER_LIMIT, "pushline-http-timer");
     s.createContext("/", this::route);
     s.start();
     server = s;
@@ -98,6 +114,7 @@ public final class HttpSide {
     }
     server.stop(0);
     handlers.shutdownNow();
+    deadlines.close();
     try {
       handlers.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -115,15 +132,24 @@ public final class HttpSide {
           return;
         }
       }
-      sendJson(exchange, 404, error("not_found", "nothing is served at " + path));
+      answerOwn(exchange, 404, error("not_found", "nothing is served at " + path));
     } catch (IOException | RuntimeException e) {
       log.warn("HTTP {} {} failed", exchange.getRequestMethod(), path, e);
       try {
-        sendJson(exchange, 500, error("internal", "the server failed on this request"));
+        answerOwn(exchange, 500, error("internal", "the server failed on this request"));
       } catch (IOException | RuntimeException ignored) {
         exchange.close(); // the head was sent already, or the peer left
       }
     }
+  }
+
+  /** Sends one of HttpSide's own answers, closing the connection if it (or the unread body) takes too long. */
+  private void answerOwn(HttpExchange exchange, int status, String json) throws IOException {
+    exchange.getResponseHeaders().set("Connection", "close");
+    deadlines.run(() -> {
+      sendJson(exchange, status, json);
+      return null;
+    });
   }
 
   /** A JSON error body {@code {"error":{"code":..,"message":..}}}. */

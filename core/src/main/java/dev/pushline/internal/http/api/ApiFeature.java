@@ -10,6 +10,7 @@ import dev.pushline.broker.HistoryQuery;
 import dev.pushline.broker.HistoryResult;
 import dev.pushline.broker.StreamPosition;
 import dev.pushline.internal.HostChannels;
+import dev.pushline.internal.http.Deadlines;
 import dev.pushline.internal.http.HttpFeature;
 import dev.pushline.internal.http.HttpSide;
 import java.io.IOException;
@@ -88,7 +89,7 @@ public final class ApiFeature implements HttpFeature {
     this.channels = channels;
     this.keys = new ApiKeys(keys, perSecond, burst, clock);
     this.maxBodyBytes = maxBodyBytes;
-    this.deadlines = new Deadlines(ioTimeout);
+    this.deadlines = new Deadlines(ioTimeout, "pushline-api-timer");
     AtomicInteger n = new AtomicInteger();
     this.responderPool = new ThreadPoolExecutor(RESPONDER_THREADS, RESPONDER_THREADS, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), r -> {

@@ -1,4 +1,4 @@
-package dev.pushline.internal.http.api;
+package dev.pushline.internal.http;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -17,23 +17,23 @@ import java.util.concurrent.TimeUnit;
  * channels do that), and {@link #run} throws {@link SocketTimeoutException}. The interrupt is delivered only
  * while the I/O runs and cleared before {@link #run} returns, so the pool thread goes on unharmed.
  *
- * <p>Thread-safe. One timer thread, {@code pushline-api-timer}, ended by {@link #close()}.
+ * <p>Thread-safe. One timer thread, named by the owner, ended by {@link #close()}.
  */
-final class Deadlines implements AutoCloseable {
+public final class Deadlines implements AutoCloseable {
 
   /** Blocking I/O on the current thread. */
   @FunctionalInterface
-  interface Io<T> {
+  public interface Io<T> {
     T run() throws IOException;
   }
 
   private final long millis;
   private final ScheduledThreadPoolExecutor timer;
 
-  Deadlines(Duration limit) {
+  public Deadlines(Duration limit, String threadName) {
     this.millis = limit.toMillis();
     this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "pushline-api-timer");
+      Thread t = new Thread(r, threadName);
       t.setDaemon(true);
       return t;
     });
@@ -41,12 +41,12 @@ final class Deadlines implements AutoCloseable {
   }
 
   /** The limit, in milliseconds. */
-  long millis() {
+  public long millis() {
     return millis;
   }
 
   /** Runs {@code io} on this thread, for at most the limit; see {@link #run(long, Io)}. */
-  <T> T run(Io<T> io) throws IOException {
+  public <T> T run(Io<T> io) throws IOException {
     return run(millis, io);
   }
 
@@ -56,7 +56,7 @@ final class Deadlines implements AutoCloseable {
    * @throws SocketTimeoutException if the limit passed first (the connection is closed)
    * @throws IOException what {@code io} threw, or if the deadlines are closed
    */
-  <T> T run(long limitMillis, Io<T> io) throws IOException {
+  public <T> T run(long limitMillis, Io<T> io) throws IOException {
     Guard guard = new Guard(Thread.currentThread());
     ScheduledFuture<?> expiry;
     try {
