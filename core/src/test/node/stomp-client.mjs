@@ -1,7 +1,10 @@
 // A real third-party STOMP client against a Pushline server: @stomp/stompjs over the `ws` package (Node 20
-// has no global WebSocket). Driven by dev.pushline.StompClientInteropIT through NodeScript.
+// has no global WebSocket), or over the real sockjs-client when the URL is http(s):// (STOMP over SockJS,
+// the Spring combination; the URL's fragment names the one SockJS transport to use, e.g.
+// http://127.0.0.1:8026/stomp#xhr-streaming). Driven by dev.pushline.StompJsIT and
+// dev.pushline.internal.http.sockjs.StompOverSockJsTest through NodeScript.
 //
-//   node stomp-client.mjs <ws-url> <heart-beat ms> <destination>...
+//   node stomp-client.mjs <url> <heart-beat ms> <destination>...
 //
 // Prints one JSON object per line ({"event": ...}); reads commands, one JSON object per line, on stdin:
 //   {"cmd":"publish","destination":"/topic/x","body":"...","receipt":"p1","headers":{...}}
@@ -10,6 +13,7 @@
 //   {"cmd":"disconnect"}     -> {"event":"disconnected",...}, then {"event":"closed",...}; then exits
 import { Client } from '@stomp/stompjs';
 import WebSocket from 'ws';
+import SockJS from 'sockjs-client';
 import { createInterface } from 'node:readline';
 
 const [url, heartBeat, ...destinations] = process.argv.slice(2);
@@ -19,7 +23,13 @@ let heartBeatsReceived = 0;
 let heartBeatsSent = 0;
 
 const client = new Client({
-  webSocketFactory: () => new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
+  webSocketFactory: () => {
+    if (url.startsWith('ws')) {
+      return new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']);
+    }
+    const [base, transport] = url.split('#');
+    return new SockJS(base, null, { transports: [transport] });
+  },
   heartbeatIncoming: Number(heartBeat),
   heartbeatOutgoing: Number(heartBeat),
   reconnectDelay: 0, // a test wants to see a failure, not a retry
