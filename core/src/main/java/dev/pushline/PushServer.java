@@ -72,6 +72,8 @@ public final class PushServer implements AutoCloseable {
   private java.util.List<HttpFeature> httpFeatures(Builder b) {
     java.util.List<HttpFeature> features = new java.util.ArrayList<>();
     HttpLimits limits = new HttpLimits(b.maxConnections, b.maxConnectionsPerAddress); // SockJS + SSE sessions
+    features.add(new dev.pushline.internal.http.sockjs.SockJsFeature("/sockjs", engine, engine::onOpen, limits,
+        dev.pushline.internal.http.sockjs.SockJsSettings.of(b.maxMessageBytes, b.pingInterval, b.clock)));
     return features;
   }
 
