@@ -119,6 +119,24 @@ class SockJsClientTest {
   }
 
   @Test
+  void aTokenInTheUrlAuthenticatesEveryTransportRequest() throws Exception {
+    byte[] secret = "0123456789abcdef0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    PushServer secured = PushServer.builder().host("127.0.0.1").port(0).httpPort(0)
+        .authenticator(dev.pushline.auth.JwtAuthenticator.hs256(secret).build()).build().start();
+    String token = SockJsProtocolTest.token(secret, "alice", java.time.Instant.now().plusSeconds(600));
+    String url = "http://127.0.0.1:" + secured.httpPort() + "/sockjs?token=" + token;
+    try (NodeScript node = NodeScript.start("sockjs-client.mjs", url, "xhr-streaming")) {
+      node.next("open");
+      assertEquals("welcome", next(node).get("type").getAsString());
+      assertEquals("alice", secured.connections().get(0).principal().userId());
+      send(node, "{\"type\":\"subscribe\",\"id\":1,\"channel\":\"user:alice\"}");
+      assertEquals("subscribed", next(node).get("type").getAsString(), "her personal channel");
+    } finally {
+      secured.close();
+    }
+  }
+
+  @Test
   void aWebSocketClientAndASockJsClientSeeTheSameStream() throws Exception {
     BlockingQueue<Publication> native1 = new LinkedBlockingQueue<>();
     try (PushClient ws = PushClient.builder().uri("ws://127.0.0.1:" + server.port() + server.path()).build();

@@ -9,6 +9,13 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.pushline.MutableClock;
 import dev.pushline.PushServer;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.pushline.auth.JwtAuthenticator;
+import java.nio.charset.StandardCharsets;
 import dev.pushline.testing.Threads;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -363,6 +370,41 @@ class SockJsProtocolTest {
         "http://evil.example");
     assertEquals(403, other.statusCode(), "a session is used from the origin that opened it");
     assertEquals(403, sockJs.request("POST", "/000/s2/xhr", null, "Origin", "http://evil.example").statusCode());
+  }
+
+  private static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+  static String token(byte[] secret, String user, java.time.Instant expiry) throws Exception {
+    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256),
+        new JWTClaimsSet.Builder().subject(user).expirationTime(java.util.Date.from(expiry)).build());
+    jwt.sign(new MACSigner(secret));
+    return jwt.serialize();
+  }
+
+  @Test
+  void credentialsAreTheEnginesToo() throws Exception {
+    SockJsHttp sockJs = start(PushServer.builder()
+        .authenticator(JwtAuthenticator.hs256(SECRET).clock(clock).build()));
+    String good = token(SECRET, "alice", clock.instant().plusSeconds(60));
+    HttpResponse<String> forged = sockJs.request("POST", "/000/s1/xhr?token=" + good + "x", null);
+    assertEquals(401, forged.statusCode());
+    assertEquals("unauthorized", JsonParser.parseString(forged.body()).getAsJsonObject()
+        .getAsJsonObject("error").get("code").getAsString());
+    assertEquals(0, server().stats().connections());
+
+    assertEquals("o\n", sockJs.request("POST", "/000/s2/xhr?token=" + good, null).body());
+    assertEquals("welcome", SockJsHttp.json(sockJs.poll("s2").body().trim()).get(0).get("type").getAsString());
+    assertEquals("alice", server().connections().get(0).principal().userId());
+
+    // No token in the URL: the session opens and waits for a connect message, as a WebSocket would.
+    assertEquals("o\n", sockJs.poll("s3").body());
+    sockJs.send("s3", "{\"type\":\"subscribe\",\"id\":1,\"channel\":\"news\"}");
+    JsonObject refused = SockJsHttp.json(sockJs.poll("s3").body().trim()).get(0);
+    assertEquals("unauthorized", refused.get("code").getAsString());
+    assertEquals("c[3501,\"send connect with a token first\"]\n", sockJs.poll("s3").body());
+    assertEquals("o\n", sockJs.poll("s4").body());
+    sockJs.send("s4", "{\"type\":\"connect\",\"id\":1,\"token\":\"" + good + "\"}");
+    assertEquals("welcome", SockJsHttp.json(sockJs.poll("s4").body().trim()).get(0).get("type").getAsString());
   }
 
   @Test
