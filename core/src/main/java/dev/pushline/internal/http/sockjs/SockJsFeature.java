@@ -26,7 +26,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedTransferQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -51,8 +52,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * Requests are answered on the HTTP side's handler threads and return at once: a receiving request is
  * attached to its session and written later by a writer task on this feature's writer pool
- * ({@code pushline-sockjs-writer-N}, threads made on demand and ended after 30 s idle), so engine threads
- * never write to a socket. One timer thread ({@code pushline-sockjs-timer}) sends heartbeats and enforces the
+ * ({@code pushline-sockjs-writer-N}: at most {@value #MAX_WRITER_THREADS}, made on demand, ended after 30 s
+ * idle), so engine threads never write to a socket. One timer thread ({@code pushline-sockjs-timer}) sends heartbeats and enforces the
  * disconnect delay, the close grace and the write timeout. Both start with the first request and end in
  * {@link #close()}.
  *
@@ -78,6 +79,13 @@ public final class SockJsFeature implements HttpFeature {
     InboundListener open(TransportConnection session);
   }
 
+  /**
+   * The most writer threads at once. Writes to readers are quick, so a few threads serve many sessions; the
+   * headroom is for writes blocked by peers that stopped reading, each holding its thread until its session
+   * ends or the write timeout passes. Past it, writes wait in the pool's queue.
+   */
+  static final int MAX_WRITER_THREADS = 256;
+
   private final String path;
   private final TransportListener engine;
   private final Opener opener;
@@ -87,8 +95,7 @@ public final class SockJsFeature implements HttpFeature {
   private final Named timerThreads = new Named("pushline-sockjs-timer");
   private final Named writerThreads = new Named("pushline-sockjs-writer-");
   private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, timerThreads);
-  private final ThreadPoolExecutor writers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-      new SynchronousQueue<>(), writerThreads);
+  private final ThreadPoolExecutor writers = newWriters(writerThreads);
   private final Object lifecycle = new Object();
   private boolean timerStarted; // guarded by lifecycle
   private volatile boolean closing;
@@ -137,6 +144,35 @@ public final class SockJsFeature implements HttpFeature {
   @Override
   public String path() {
     return path;
+  }
+
+  /**
+   * A pool that makes a thread only when none is idle, up to {@link #MAX_WRITER_THREADS}, and queues tasks past
+   * that; idle threads end after 30 s.
+   */
+  private static ThreadPoolExecutor newWriters(ThreadFactory threads) {
+    HandOffQueue queue = new HandOffQueue();
+    return new ThreadPoolExecutor(0, MAX_WRITER_THREADS, 30, TimeUnit.SECONDS, queue, threads, (task, pool) -> {
+      if (pool.isShutdown()) {
+        throw new RejectedExecutionException("the SockJS writers are shut down");
+      }
+      queue.enqueue(task); // every thread is busy: a busy thread takes it when its write is done
+    });
+  }
+
+  /**
+   * The writers' queue: it takes a task only when an idle thread is waiting for one, so that the pool makes a
+   * new thread otherwise (a plain queue would keep the pool at its core size).
+   */
+  private static final class HandOffQueue extends LinkedTransferQueue<Runnable> {
+    @Override
+    public boolean offer(Runnable task) {
+      return tryTransfer(task);
+    }
+
+    void enqueue(Runnable task) {
+      super.offer(task);
+    }
   }
 
   ExecutorService writers() {
