@@ -70,7 +70,7 @@ final class Receiver {
   boolean heartbeatDue;
   /** The last pass was taken: nothing more is written. */
   boolean done;
-  /** When this receiver was attached, or last written to (the clock's millis). */
+  /** When this receiver was attached, or when its last write began (the clock's millis). */
   long lastActivity;
   /** Characters written so far, against the stream limit. */
   long streamed;

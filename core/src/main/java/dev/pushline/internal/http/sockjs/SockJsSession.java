@@ -405,6 +405,7 @@ final class SockJsSession implements TransportConnection {
         }
         r.writer = Thread.currentThread();
         r.writeStartedAt = now();
+        r.lastActivity = r.writeStartedAt; // the next heartbeat is due an interval after this write began
       }
       Exception failure = null;
       try {
@@ -417,7 +418,6 @@ final class SockJsSession implements TransportConnection {
       synchronized (lock) {
         r.writer = null;
         r.writeStartedAt = -1;
-        r.lastActivity = now();
         queued.addAndGet(-b.messageBytes());
         if (failure != null || b.last()) {
           r.done = true;
