@@ -85,6 +85,8 @@ public final class SockJsFeature implements HttpFeature {
    * ends or the write timeout passes. Past it, writes wait in the pool's queue.
    */
   static final int MAX_WRITER_THREADS = 256;
+  /** The most closed sessions kept to answer with their close frame (a few hundred bytes each, plus headers). */
+  static final int MAX_LINGERING = 10_000;
 
   private final String path;
   private final TransportListener engine;
@@ -99,6 +101,8 @@ public final class SockJsFeature implements HttpFeature {
   private final Object lifecycle = new Object();
   private boolean timerStarted; // guarded by lifecycle
   private volatile boolean closing;
+  /** Closed sessions still in {@link #sessions}, answering with their close frame. */
+  private final AtomicInteger lingering = new AtomicInteger();
 
   /**
    * @param path the prefix served, starting with {@code /}, without a trailing one
@@ -265,7 +269,8 @@ public final class SockJsFeature implements HttpFeature {
       if (session == null) {
         return; // refused; answered
       }
-    } else if (!session.allows(origin)) {
+    }
+    if (!session.allows(origin)) { // another origin's session, possibly opened by a concurrent request
       refuse(exchange, 403, "origin does not match the origin that opened the session");
       return;
     }
@@ -476,7 +481,7 @@ public final class SockJsFeature implements HttpFeature {
       long now = settings.clock().millis();
       for (SockJsSession s : sessions.values()) {
         if (!s.tick(now)) {
-          sessions.remove(s.id, s);
+          forget(s);
         }
       }
     } catch (RuntimeException | Error e) {
@@ -484,11 +489,24 @@ public final class SockJsFeature implements HttpFeature {
     }
   }
 
-  /** A session ended: uncount it. Called once per session. */
+  /**
+   * A session ended: uncount it. It keeps answering with its close frame until the sweep forgets it, unless
+   * {@link #MAX_LINGERING} closed sessions wait already: then it is forgotten now, so that clients that open
+   * and end sessions quickly cannot make the map grow. Called once per session.
+   */
   void ended(SockJsSession session) {
     limits.release(session.address);
+    if (lingering.incrementAndGet() > MAX_LINGERING) {
+      forget(session);
+    }
     synchronized (lifecycle) {
       lifecycle.notifyAll();
+    }
+  }
+
+  private void forget(SockJsSession session) {
+    if (sessions.remove(session.id, session)) {
+      lingering.decrementAndGet();
     }
   }
 
