@@ -31,6 +31,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,9 +54,9 @@ import org.slf4j.LoggerFactory;
  * Requests are answered on the HTTP side's handler threads and return at once: a receiving request is
  * attached to its session and written later by a writer task on this feature's writer pool
  * ({@code pushline-sockjs-writer-N}: at most {@value #MAX_WRITER_THREADS}, made on demand, ended after 30 s
- * idle), so engine threads never write to a socket. One timer thread ({@code pushline-sockjs-timer}) sends heartbeats and enforces the
- * disconnect delay, the close grace and the write timeout. Both start with the first request and end in
- * {@link #close()}.
+ * idle), so engine threads never write to a socket. One timer thread ({@code pushline-sockjs-timer}) sends
+ * heartbeats and enforces the disconnect delay, the close grace and the I/O timeout (of writes, and of reading
+ * {@code xhr_send} bodies on the handler threads). Both start with the first request and end in {@link #close()}.
  *
  * <p>Thread-safe.
  */
@@ -96,7 +97,7 @@ public final class SockJsFeature implements HttpFeature {
   private final ConcurrentHashMap<String, SockJsSession> sessions = new ConcurrentHashMap<>();
   private final Named timerThreads = new Named("pushline-sockjs-timer");
   private final Named writerThreads = new Named("pushline-sockjs-writer-");
-  private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, timerThreads);
+  private final ScheduledThreadPoolExecutor timer = newTimer(timerThreads);
   private final ThreadPoolExecutor writers = newWriters(writerThreads);
   private final Object lifecycle = new Object();
   private boolean timerStarted; // guarded by lifecycle
@@ -148,6 +149,12 @@ public final class SockJsFeature implements HttpFeature {
   @Override
   public String path() {
     return path;
+  }
+
+  private static ScheduledThreadPoolExecutor newTimer(ThreadFactory threads) {
+    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, threads);
+    t.setRemoveOnCancelPolicy(true); // body-read guards are cancelled as soon as the body is in
+    return t;
   }
 
   /**
@@ -349,11 +356,15 @@ public final class SockJsFeature implements HttpFeature {
     }
     int maxBody = settings.maxBodyBytes();
     String declared = exchange.getRequestHeaders().getFirst("Content-Length");
-    byte[] body;
-    if (declared != null && parseLength(declared) > maxBody) {
-      body = null;
-    } else {
-      body = exchange.getRequestBody().readNBytes(maxBody + 1);
+    byte[] body = null;
+    if (declared == null || parseLength(declared) <= maxBody) {
+      try {
+        body = readBody(exchange, maxBody + 1);
+      } catch (IOException e) {
+        log.debug("sockjs session {}: reading an xhr_send body failed: {}", id, e.toString());
+        exchange.close(); // the socket is gone (or was closed for taking too long)
+        return;
+      }
     }
     if (body == null || body.length > maxBody) {
       session.close(CloseCodes.MESSAGE_TOO_BIG, "request body over " + maxBody + " bytes");
@@ -391,6 +402,39 @@ public final class SockJsFeature implements HttpFeature {
     h.set("Cache-Control", NO_CACHE);
     exchange.sendResponseHeaders(204, -1);
     exchange.close();
+  }
+
+  /**
+   * Reads at most {@code max} bytes of the request body on this (handler) thread. A body that has not arrived
+   * within the I/O timeout is abandoned: this thread is interrupted, which closes the socket under the read,
+   * so a client that announces a body and never sends it cannot hold a handler thread.
+   */
+  private byte[] readBody(HttpExchange exchange, int max) throws IOException {
+    Thread reader = Thread.currentThread();
+    AtomicBoolean reading = new AtomicBoolean(true);
+    java.util.concurrent.ScheduledFuture<?> guard;
+    try {
+      guard = timer.schedule(() -> {
+        synchronized (reading) {
+          if (reading.get()) {
+            reader.interrupt();
+          }
+        }
+      }, settings.ioTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closed) {
+      guard = null; // the feature is closed; the HTTP server stops and closes every socket
+    }
+    try {
+      return exchange.getRequestBody().readNBytes(max);
+    } finally {
+      synchronized (reading) {
+        reading.set(false);
+      }
+      if (guard != null) {
+        guard.cancel(false);
+      }
+      Thread.interrupted(); // an interrupt for this read does not outlive it
+    }
   }
 
   private static long parseLength(String value) {

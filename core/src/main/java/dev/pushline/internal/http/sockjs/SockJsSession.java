@@ -342,7 +342,7 @@ final class SockJsSession implements TransportConnection {
       } else if (stuck != null) {
         code = state == State.CLOSING ? closeCode : 1006;
         reason = state == State.CLOSING ? closeReason
-            : "a write took longer than " + settings.writeTimeout().toMillis() + " ms";
+            : "a write took longer than " + settings.ioTimeout().toMillis() + " ms";
         interrupted = state == State.OPEN;
       } else if (state == State.OPEN) {
         if (receiver == null && finishing == null) {
@@ -373,7 +373,7 @@ final class SockJsSession implements TransportConnection {
   }
 
   private boolean stuck(Receiver r, long now) {
-    return r != null && r.writeStartedAt >= 0 && now - r.writeStartedAt >= settings.writeTimeout().toMillis();
+    return r != null && r.writeStartedAt >= 0 && now - r.writeStartedAt >= settings.ioTimeout().toMillis();
   }
 
   // --- writing -----------------------------------------------------------------------------------

@@ -14,9 +14,9 @@ import java.util.Objects;
  *     forgotten
  * @param closeGrace how long a session that is closing waits for a receiving request to take its close frame
  *     (and everything queued before it) before it ends anyway
- * @param writeTimeout how long one write to a receiving request may take before the session is dropped: the
- *     JDK HTTP server has no write timeout of its own, so this frees the writer thread a peer that stopped
- *     reading would hold
+ * @param ioTimeout how long one write to a receiving request may take before the session is dropped, and how
+ *     long the body of an {@code xhr_send} may take to arrive before its socket is closed: the JDK HTTP server
+ *     has no timeouts of its own, so this frees the thread a peer that stopped reading (or sending) would hold
  * @param streamLimitBytes after this many bytes a streaming response ({@code xhr_streaming},
  *     {@code eventsource}) is ended, and the client opens the next one, so that it can free what it buffered
  * @param maxMessageBytes the largest inbound message, in UTF-8 bytes; a larger one closes the session with 1009
@@ -27,7 +27,7 @@ import java.util.Objects;
  * <p>Immutable; thread-safe.
  */
 public record SockJsSettings(Duration heartbeat, Duration disconnectDelay, Duration closeGrace,
-    Duration writeTimeout, int streamLimitBytes, int maxMessageBytes, int maxBodyBytes, Clock clock) {
+    Duration ioTimeout, int streamLimitBytes, int maxMessageBytes, int maxBodyBytes, Clock clock) {
 
   /** Default {@link #disconnectDelay} and {@link #closeGrace}: 5 s, as in the SockJS protocol. */
   public static final Duration DEFAULT_DISCONNECT_DELAY = Duration.ofSeconds(5);
@@ -41,7 +41,7 @@ public record SockJsSettings(Duration heartbeat, Duration disconnectDelay, Durat
     requirePositive(heartbeat, "heartbeat");
     requirePositive(disconnectDelay, "disconnectDelay");
     requirePositive(closeGrace, "closeGrace");
-    requirePositive(writeTimeout, "writeTimeout");
+    requirePositive(ioTimeout, "ioTimeout");
     if (streamLimitBytes < 1) {
       throw new IllegalArgumentException("streamLimitBytes is " + streamLimitBytes + "; it must be >= 1");
     }
@@ -55,7 +55,7 @@ public record SockJsSettings(Duration heartbeat, Duration disconnectDelay, Durat
   }
 
   /**
-   * The settings a server uses: heartbeats and the write timeout every {@code pingInterval}, the protocol's
+   * The settings a server uses: heartbeats and the I/O timeout every {@code pingInterval}, the protocol's
    * 5 s disconnect delay and close grace, 128 KiB per streaming response, and bodies up to
    * {@value #BODY_FACTOR} times {@code maxMessageBytes}.
    */
@@ -68,7 +68,7 @@ public record SockJsSettings(Duration heartbeat, Duration disconnectDelay, Durat
   /** How often the feature's timer looks at every session: often enough for the shortest timing here. */
   long tickMillis() {
     long shortest = Math.min(Math.min(heartbeat.toMillis(), disconnectDelay.toMillis()),
-        Math.min(closeGrace.toMillis(), writeTimeout.toMillis()));
+        Math.min(closeGrace.toMillis(), ioTimeout.toMillis()));
     return Math.max(5, Math.min(250, shortest / 4));
   }
 

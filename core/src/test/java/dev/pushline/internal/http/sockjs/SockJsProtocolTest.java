@@ -342,6 +342,43 @@ class SockJsProtocolTest {
   }
 
   @Test
+  void aBodyThatNeverArrivesDoesNotHoldAHandlerThread() throws Exception {
+    // The real clock: the read is abandoned after pingInterval (the I/O timeout) of real time.
+    PushServer server = PushServer.builder().host("127.0.0.1").port(0).httpPort(0)
+        .pingInterval(Duration.ofMillis(300)).build().start();
+    servers.add(server);
+    SockJsHttp sockJs = new SockJsHttp("http://127.0.0.1:" + server.httpPort() + "/sockjs");
+    openPolling(sockJs, "s1");
+    List<java.net.Socket> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) { // twice the HTTP side's handler threads
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", server.httpPort());
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(("POST /sockjs/000/s1/xhr_send HTTP/1.1\r\nHost: x\r\n"
+            + "Content-Length: 100\r\n\r\n[\"x").getBytes(StandardCharsets.US_ASCII));
+        stalled.add(socket);
+      }
+      for (java.net.Socket socket : stalled) {
+        long started = System.nanoTime();
+        try {
+          while (socket.getInputStream().read() >= 0) {
+            // whatever the server says before it closes
+          }
+        } catch (java.net.SocketException reset) {
+          // closed under the read: as good as EOF
+        }
+        assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(9), "closed by the server");
+      }
+      assertEquals(204, sockJs.send("s1", "{\"type\":\"ping\",\"id\":3}").statusCode());
+      assertEquals("pong", SockJsHttp.json(sockJs.poll("s1").body().trim()).get(0).get("type").getAsString());
+    } finally {
+      for (java.net.Socket socket : stalled) {
+        socket.close();
+      }
+    }
+  }
+
+  @Test
   void aClosedSessionAnswersWithItsCloseFrameUntilForgotten() throws Exception {
     SockJsHttp sockJs = start();
     openPolling(sockJs, "s1");
