@@ -65,7 +65,8 @@ final class SockJsSession implements TransportConnection {
   private long pendingBytes; // guarded by lock; the sizeBytes of what is in queue
   private boolean openSent; // guarded by lock
   private Receiver receiver; // guarded by lock; the attached receiving request
-  private Receiver finishing; // guarded by lock; detached, still writing its last pass
+  /** Detached receiving requests still writing their last pass (more than one only for odd clients). */
+  private final List<Receiver> finishing = new ArrayList<>(1); // guarded by lock
   private long idleSince; // guarded by lock; when the last receiving request ended
   private String closeFrame; // guarded by lock
   private int closeCode; // guarded by lock
@@ -282,10 +283,11 @@ final class SockJsSession implements TransportConnection {
       queued.addAndGet(-pendingBytes);
       pendingBytes = 0;
       queue.clear();
-      for (Receiver r : new Receiver[] {receiver, finishing}) {
-        if (r == null) {
-          continue;
-        }
+      List<Receiver> all = new ArrayList<>(finishing);
+      if (receiver != null) {
+        all.add(receiver);
+      }
+      for (Receiver r : all) {
         if (r.writer != null) {
           r.writer.interrupt(); // closes the socket under a stuck write; the writer then ends the response
         } else if (r == receiver) {
@@ -315,7 +317,7 @@ final class SockJsSession implements TransportConnection {
   /** Whether a receiving request is attached or still being written to. */
   boolean hasReceiver() {
     synchronized (lock) {
-      return receiver != null || finishing != null;
+      return receiver != null || !finishing.isEmpty();
     }
   }
 
@@ -336,7 +338,10 @@ final class SockJsSession implements TransportConnection {
     String reason = null;
     boolean interrupted = false;
     synchronized (lock) {
-      Receiver stuck = stuck(receiver, now) ? receiver : stuck(finishing, now) ? finishing : null;
+      Receiver stuck = stuck(receiver, now) ? receiver : null;
+      for (Receiver r : finishing) {
+        stuck = stuck != null ? stuck : stuck(r, now) ? r : null;
+      }
       if (stuck != null && state == State.CLOSED) {
         stuck.writer.interrupt(); // the close frame does not go out either: free the thread
       } else if (stuck != null) {
@@ -345,7 +350,7 @@ final class SockJsSession implements TransportConnection {
             : "a write took longer than " + settings.ioTimeout().toMillis() + " ms";
         interrupted = state == State.OPEN;
       } else if (state == State.OPEN) {
-        if (receiver == null && finishing == null) {
+        if (receiver == null && finishing.isEmpty()) {
           if (now - idleSince >= settings.disconnectDelay().toMillis()) {
             code = 1006;
             reason = "no receiving request for " + settings.disconnectDelay().toMillis() + " ms";
@@ -361,7 +366,7 @@ final class SockJsSession implements TransportConnection {
           code = closeCode;
           reason = closeReason;
         }
-      } else if (receiver == null && finishing == null
+      } else if (receiver == null && finishing.isEmpty()
           && now - closedAt >= settings.disconnectDelay().toMillis()) {
         return false;
       }
@@ -425,9 +430,7 @@ final class SockJsSession implements TransportConnection {
           if (receiver == r) {
             receiver = null;
           }
-          if (finishing == r) {
-            finishing = null;
-          }
+          finishing.remove(r);
           idleSince = now();
         }
         wasOpen = state == State.OPEN;
@@ -529,7 +532,7 @@ final class SockJsSession implements TransportConnection {
       if (receiver == r) {
         receiver = null;
       }
-      finishing = r;
+      finishing.add(r);
     }
     return new Receiver.Batch(head, text, last, messageBytes, deliversClose);
   }
