@@ -84,6 +84,12 @@ public final class PushServer implements AutoCloseable {
           java.util.List.copyOf(b.apiKeys), b.apiPerSecond, b.apiBurst, b.clock, b.maxMessageBytes,
           b.handshakeTimeout));
     }
+    features.add(new dev.pushline.internal.http.sockjs.SockJsFeature("/sockjs", engine, engine::onOpen, limits,
+        dev.pushline.internal.http.sockjs.SockJsSettings.of(b.maxMessageBytes, b.pingInterval, b.clock)));
+    features.add(new dev.pushline.internal.http.sockjs.SockJsFeature("/stomp", engine,
+        session -> dev.pushline.internal.stomp.StompAdapter.open(session,
+            dev.pushline.internal.http.sockjs.SockJsFeature::prepare, engine, stomp), limits,
+        dev.pushline.internal.http.sockjs.SockJsSettings.of(b.maxMessageBytes, b.pingInterval, b.clock)));
     return features;
   }
 
