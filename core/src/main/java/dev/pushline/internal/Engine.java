@@ -14,13 +14,11 @@ import dev.pushline.transport.TransportListener;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,8 +60,8 @@ public final class Engine implements TransportListener {
   /** Open sessions by id. */
   private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
   private final ThreadPoolExecutor callbackPool;
-  private final Named callbackThreads = new Named("pushline-callback-");
-  private final Named timerThreads = new Named("pushline-timer-");
+  private final NamedThreads callbackThreads = new NamedThreads("pushline-callback-");
+  private final NamedThreads timerThreads = new NamedThreads("pushline-timer-");
   private final java.util.concurrent.ScheduledThreadPoolExecutor timer = newTimer(timerThreads);
   private final String idPrefix = randomHex(8);
   private final AtomicLong nextSessionId = new AtomicLong();
@@ -469,37 +467,5 @@ public final class Engine implements TransportListener {
     byte[] b = new byte[bytes];
     RANDOM.nextBytes(b);
     return HexFormat.of().formatHex(b);
-  }
-
-  /** Names our threads and remembers them, so that close() can wait until each has really ended. */
-  private static final class Named implements ThreadFactory {
-    private final String prefix;
-    private final AtomicInteger n = new AtomicInteger();
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
-
-    Named(String prefix) {
-      this.prefix = prefix;
-    }
-
-    @Override
-    public Thread newThread(Runnable r) {
-      Thread t = new Thread(() -> {
-        try {
-          r.run();
-        } finally {
-          threads.remove(Thread.currentThread());
-        }
-      }, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      threads.add(t);
-      return t;
-    }
-
-    /** Joins every thread made here (an executor's termination can come just before its last exits). */
-    void join(long millis) throws InterruptedException {
-      for (Thread t : List.copyOf(threads)) {
-        t.join(millis);
-      }
-    }
   }
 }

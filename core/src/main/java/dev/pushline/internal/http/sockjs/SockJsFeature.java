@@ -1,5 +1,6 @@
 package dev.pushline.internal.http.sockjs;
 
+import dev.pushline.internal.NamedThreads;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import dev.pushline.CloseCodes;
@@ -22,7 +23,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -95,8 +95,8 @@ public final class SockJsFeature implements HttpFeature {
   private final HttpLimits limits;
   private final SockJsSettings settings;
   private final ConcurrentHashMap<String, SockJsSession> sessions = new ConcurrentHashMap<>();
-  private final Named timerThreads = new Named("pushline-sockjs-timer");
-  private final Named writerThreads = new Named("pushline-sockjs-writer-");
+  private final NamedThreads timerThreads = new NamedThreads("pushline-sockjs-timer");
+  private final NamedThreads writerThreads = new NamedThreads("pushline-sockjs-writer-");
   private final ScheduledThreadPoolExecutor timer = newTimer(timerThreads);
   private final ThreadPoolExecutor writers = newWriters(writerThreads);
   private final Object lifecycle = new Object();
@@ -623,38 +623,6 @@ public final class SockJsFeature implements HttpFeature {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Names threads (daemon) and remembers them, so that close() can wait until each has really ended. */
-  private static final class Named implements ThreadFactory {
-    private final String prefix;
-    private final AtomicInteger n = new AtomicInteger();
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
-
-    Named(String prefix) {
-      this.prefix = prefix;
-    }
-
-    @Override
-    public Thread newThread(Runnable r) {
-      String name = prefix.endsWith("-") ? prefix + n.incrementAndGet() : prefix;
-      Thread t = new Thread(() -> {
-        try {
-          r.run();
-        } finally {
-          threads.remove(Thread.currentThread());
-        }
-      }, name);
-      t.setDaemon(true);
-      threads.add(t);
-      return t;
-    }
-
-    void join(long millis) throws InterruptedException {
-      for (Thread t : List.copyOf(threads)) {
-        t.join(millis);
-      }
     }
   }
 }

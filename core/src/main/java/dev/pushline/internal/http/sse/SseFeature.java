@@ -1,5 +1,6 @@
 package dev.pushline.internal.http.sse;
 
+import dev.pushline.internal.NamedThreads;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.sun.net.httpserver.Headers;
@@ -21,15 +22,12 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,8 +68,8 @@ public final class SseFeature implements HttpFeature {
   private final HttpLimits limits;
   private final long pingNanos;
   private final int maxChannelNameLength;
-  private final Named writerThreads = new Named("pushline-sse-writer-");
-  private final Named timerThreads = new Named("pushline-sse-timer");
+  private final NamedThreads writerThreads = new NamedThreads("pushline-sse-writer-");
+  private final NamedThreads timerThreads = new NamedThreads("pushline-sse-timer");
   /** Threads start on demand and end 30 s after their last write. */
   private final ThreadPoolExecutor writers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
       new SynchronousQueue<>(), writerThreads);
@@ -353,38 +351,6 @@ public final class SseFeature implements HttpFeature {
       }
     } catch (RuntimeException e) {
       log.error("SSE heartbeat sweep failed; it runs again at the next tick", e);
-    }
-  }
-
-  /** Names our threads and remembers them, so that close() can wait until each has really ended. */
-  private static final class Named implements ThreadFactory {
-    private final String prefix;
-    private final AtomicInteger n = new AtomicInteger();
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
-
-    Named(String prefix) {
-      this.prefix = prefix;
-    }
-
-    @Override
-    public Thread newThread(Runnable r) {
-      String name = prefix.endsWith("-") ? prefix + n.incrementAndGet() : prefix;
-      Thread t = new Thread(() -> {
-        try {
-          r.run();
-        } finally {
-          threads.remove(Thread.currentThread());
-        }
-      }, name);
-      t.setDaemon(true);
-      threads.add(t);
-      return t;
-    }
-
-    void join(long millis) throws InterruptedException {
-      for (Thread t : List.copyOf(threads)) {
-        t.join(millis);
-      }
     }
   }
 }
