@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import dev.pushline.PushException;
 import dev.pushline.internal.JsonObjects;
+import dev.pushline.internal.Utf8;
 import java.io.IOException;
 import java.math.BigDecimal;
 
@@ -241,22 +242,7 @@ final class Frames {
 
   /** The UTF-8 length of {@code text}, without encoding it. */
   static long utf8Length(String text) {
-    long n = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c < 0x80) {
-        n += 1;
-      } else if (c < 0x800) {
-        n += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        n += 4;
-        i++;
-      } else {
-        n += 3;
-      }
-    }
-    return n;
+    return Utf8.length(text);
   }
 
 }

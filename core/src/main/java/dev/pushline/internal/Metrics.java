@@ -76,20 +76,6 @@ final class Metrics {
 
   /** The number of bytes {@code s} takes in UTF-8, without encoding it. */
   static long utf8Length(CharSequence s) {
-    long n = 0;
-    for (int i = 0, len = s.length(); i < len; i++) {
-      char c = s.charAt(i);
-      if (c < 0x80) {
-        n += 1;
-      } else if (c < 0x800) {
-        n += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-        n += 4;
-        i++;
-      } else {
-        n += 3; // a lone surrogate cannot come from valid UTF-8, which the transport checks
-      }
-    }
-    return n;
+    return Utf8.length(s);
   }
 }

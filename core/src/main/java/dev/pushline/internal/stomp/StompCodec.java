@@ -1,5 +1,6 @@
 package dev.pushline.internal.stomp;
 
+import dev.pushline.internal.Utf8;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -265,27 +266,8 @@ final class StompCodec {
       out.append(escaping.escape(headers[i])).append(':').append(escaping.escape(headers[i + 1])).append('\n');
     }
     if (!body.isEmpty()) {
-      out.append("content-length:").append(utf8Length(body)).append('\n');
+      out.append("content-length:").append(Utf8.length(body)).append('\n');
     }
     return out.append('\n').append(body).append('\0').toString();
-  }
-
-  /** The length of {@code s} in UTF-8, without encoding it. */
-  static int utf8Length(String s) {
-    int n = 0;
-    for (int i = 0, len = s.length(); i < len; i++) {
-      char c = s.charAt(i);
-      if (c < 0x80) {
-        n += 1;
-      } else if (c < 0x800) {
-        n += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-        n += 4;
-        i++;
-      } else {
-        n += 3;
-      }
-    }
-    return n;
   }
 }
