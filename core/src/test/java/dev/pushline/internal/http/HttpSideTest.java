@@ -1,10 +1,15 @@
 package dev.pushline.internal.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pushline.PushException;
 import dev.pushline.PushServer;
+import dev.pushline.testing.Threads;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +38,22 @@ class HttpSideTest {
     if (server != null) {
       server.close();
     }
+  }
+
+  @Test
+  void anHttpPortInUseFailsTheStartAndLeavesNothingRunning() throws Exception {
+    Set<String> before = Threads.serverThreads();
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      PushServer s = PushServer.builder().host("127.0.0.1").port(0).httpPort(taken.getLocalPort()).build();
+      PushException e = assertThrows(PushException.class, s::start);
+      assertTrue(e.getMessage().contains("cannot start"), e.getMessage());
+      assertThrows(IllegalStateException.class, s::port, "closed after the failed start");
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!Threads.startedSince(before).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10); // polling a condition with a deadline
+    }
+    assertEquals(Set.of(), Threads.startedSince(before));
   }
 
   @Test
