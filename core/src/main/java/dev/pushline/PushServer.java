@@ -71,7 +71,8 @@ public final class PushServer implements AutoCloseable {
         b.broker != null ? b.broker : new MemoryBroker(b.clock), b.presenceTtl,
         new RpcConfig(b.rpcHandlers, b.rpcTimeout, RpcConfig.MAX_IN_FLIGHT)), transport);
     this.stomp = new StompSupport(b.pingInterval, b.maxMessageBytes);
-    this.http = b.httpPort < 0 ? null : new HttpSide(b.host, b.httpPort, b.tls, httpFeatures(b));
+    this.http = b.httpPort < 0 ? null : new HttpSide(b.host, b.httpPort, b.tls, b.handshakeTimeout,
+        httpFeatures(b));
   }
 
   /** What the HTTP side serves, each under its own path prefix. */
