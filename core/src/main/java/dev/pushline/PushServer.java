@@ -363,7 +363,12 @@ public final class PushServer implements AutoCloseable {
       return this;
     }
 
-    /** How long a socket may take from accept to a finished WebSocket upgrade. Default 10 s. */
+    /**
+     * How long a socket may take from accept to a finished WebSocket upgrade. On the HTTP port it is also how
+     * long a request's line and headers (with TLS, the handshake too) may take once a handler thread took the
+     * request, and how long the HTTP API waits for a request body and for a client to take its response; past
+     * it the connection is closed. Default 10 s.
+     */
     public Builder handshakeTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "handshakeTimeout");
       if (timeout.isNegative() || timeout.isZero()) {
