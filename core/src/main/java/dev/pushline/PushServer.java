@@ -71,7 +71,8 @@ public final class PushServer implements AutoCloseable {
         b.broker != null ? b.broker : new MemoryBroker(b.clock), b.presenceTtl,
         new RpcConfig(b.rpcHandlers, b.rpcTimeout, RpcConfig.MAX_IN_FLIGHT)), transport);
     this.stomp = new StompSupport(b.pingInterval, b.maxMessageBytes);
-    this.http = b.httpPort < 0 ? null : new HttpSide(b.host, b.httpPort, b.tls, httpFeatures(b));
+    this.http = b.httpPort < 0 ? null : new HttpSide(b.host, b.httpPort, b.tls, b.handshakeTimeout,
+        httpFeatures(b));
   }
 
   /** What the HTTP side serves, each under its own path prefix. */
@@ -362,7 +363,12 @@ public final class PushServer implements AutoCloseable {
       return this;
     }
 
-    /** How long a socket may take from accept to a finished WebSocket upgrade. Default 10 s. */
+    /**
+     * How long a socket may take from accept to a finished WebSocket upgrade. On the HTTP port it is also how
+     * long a request's line and headers (with TLS, the handshake too) may take once a handler thread took the
+     * request, and how long the HTTP API waits for a request body and for a client to take its response; past
+     * it the connection is closed. Default 10 s.
+     */
     public Builder handshakeTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "handshakeTimeout");
       if (timeout.isNegative() || timeout.isZero()) {

@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
  * would hold a thread for ever. When the time is up, the thread doing the I/O is interrupted: the blocked
  * channel operation fails with {@code ClosedByInterruptException} and closes the connection (interruptible
  * channels do that), and {@link #run} throws {@link SocketTimeoutException}. The interrupt is delivered only
- * while the I/O runs and cleared before {@link #run} returns, so the pool thread goes on unharmed.
+ * while the I/O runs and cleared before {@link #run} returns, so the pool thread goes on unharmed. For I/O that
+ * does not fit in one call (such as a request head, which the JDK server reads before any handler of ours runs),
+ * {@link #arm} hands out the deadline itself, to be ended where that I/O is over.
  *
  * <p>Thread-safe. One timer thread, named by the owner, ended by {@link #close()}.
  */
@@ -57,28 +59,38 @@ public final class Deadlines implements AutoCloseable {
    * @throws IOException what {@code io} threw, or if the deadlines are closed
    */
   public <T> T run(long limitMillis, Io<T> io) throws IOException {
-    Guard guard = new Guard(Thread.currentThread());
-    ScheduledFuture<?> expiry;
-    try {
-      expiry = timer.schedule(guard::expire, limitMillis, TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      throw new IOException("the HTTP API is closing", e);
-    }
+    Deadline deadline = arm(limitMillis);
     try {
       return io.run();
     } catch (IOException e) {
-      if (guard.finish()) {
+      if (deadline.end()) {
         SocketTimeoutException t = new SocketTimeoutException("the exchange's I/O took over " + limitMillis + " ms");
         t.initCause(e);
         throw t;
       }
       throw e;
     } finally {
-      expiry.cancel(false);
-      if (guard.finish()) {
+      if (deadline.end()) {
         Thread.interrupted(); // our interrupt: clear it, the pool thread lives on
       }
     }
+  }
+
+  /**
+   * Arms a deadline for the current thread: unless {@link Deadline#end()} is called first, the thread is
+   * interrupted once {@code limitMillis} have passed. For I/O that does not fit one call of {@link #run}: the
+   * caller ends the deadline where the I/O is over, and clears the interrupt if {@code end()} says it fired.
+   *
+   * @throws IOException if the deadlines are closed
+   */
+  public Deadline arm(long limitMillis) throws IOException {
+    Deadline deadline = new Deadline(Thread.currentThread());
+    try {
+      deadline.expiry = timer.schedule(deadline::expire, limitMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      throw new IOException("the deadlines are closed", e);
+    }
+    return deadline;
   }
 
   /** Ends the timer thread; a later {@link #run} fails. */
@@ -92,27 +104,37 @@ public final class Deadlines implements AutoCloseable {
     }
   }
 
-  /** Interrupts its thread if the I/O is still running when the limit passes. */
-  private static final class Guard {
+  /** One armed deadline: interrupts its thread if it was not ended in time. Thread-safe. */
+  public static final class Deadline {
     private final Thread thread;
+    private volatile ScheduledFuture<?> expiry; // set once, by arm, before the deadline is handed out
     private boolean running = true; // guarded by this
     private boolean expired; // guarded by this
 
-    Guard(Thread thread) {
+    private Deadline(Thread thread) {
       this.thread = thread;
     }
 
-    synchronized void expire() {
+    private synchronized void expire() {
       if (running) {
         expired = true;
         thread.interrupt();
       }
     }
 
-    /** Marks the I/O done (idempotent); true if its thread was interrupted for the deadline. */
-    synchronized boolean finish() {
-      running = false;
-      return expired;
+    /**
+     * Ends the deadline (idempotent): once this returns, it interrupts no more. Returns true if it fired, that
+     * is, if its thread was interrupted for it; clearing that interrupt is the caller's business.
+     */
+    public boolean end() {
+      ScheduledFuture<?> e = expiry;
+      if (e != null) {
+        e.cancel(false);
+      }
+      synchronized (this) {
+        running = false;
+        return expired;
+      }
     }
   }
 }

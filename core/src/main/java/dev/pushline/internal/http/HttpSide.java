@@ -22,14 +22,33 @@ import org.slf4j.LoggerFactory;
  * WebSocket port. It serves the {@link HttpFeature}s it is given, each under its path prefix; any other path
  * gets a JSON 404.
  *
+ * <h2>Threads and the request head</h2>
+ *
+ * <p>The JDK server reads each request's line and headers on a handler thread, with blocking I/O and no time
+ * limit, before any handler of ours runs; so a client that sends half a head and then nothing would hold that
+ * thread for good, and enough such clients would hold them all. Each exchange therefore runs with a deadline
+ * ({@code headTimeout}) armed when its handler thread starts it and ended when {@link #route} is entered, that is,
+ * once the head was read: if the head is not read by then, the thread is interrupted, which closes the
+ * connection under the blocked read (the server's channels are interruptible) and frees the thread. A
+ * connection kept alive between requests is watched by the server's selector, not by a handler thread, so no
+ * deadline runs while it is idle; a stream (SSE, SockJS) is past {@link #route} once it started, so none cuts it.
+ *
  * <p>Started once and closed once by {@code PushServer}. Thread-safe.
  */
 public final class HttpSide {
 
   private static final Logger log = LoggerFactory.getLogger(HttpSide.class);
 
-  /** Handler threads: requests are short (streams hand their body to a writer and return). */
-  private static final int HANDLER_THREADS = 4;
+  /**
+   * Handler threads, created on demand, idle ones ending after {@link #IDLE_HANDLER_SECONDS}. Requests are short
+   * (streams hand their body to a writer and return), but a client that stalls its request head holds a thread
+   * until the head deadline frees it; with threads to spare, a handful of such clients does not make everyone
+   * else wait that long. Past this many, exchanges queue, and each one's deadline counts from when a thread
+   * takes it. Public for tests that need more stalled clients than threads.
+   */
+  public static final int MAX_HANDLER_THREADS = 32;
+
+  private static final long IDLE_HANDLER_SECONDS = 30;
 
   /**
    * How long HttpSide's own answers (404, 500) may take, request body included: the JDK server reads off an
@@ -41,21 +60,30 @@ public final class HttpSide {
   private final String host;
   private final int port;
   private final SSLContext tls;
+  private final long headTimeoutMillis;
   private final List<HttpFeature> features;
+  /** On a handler thread, the deadline of the exchange it runs, until its head was read; else unset. */
+  private final ThreadLocal<Deadlines.Deadline> headDeadline = new ThreadLocal<>();
   private HttpServer server;
   private ExecutorService handlers;
-  private Deadlines deadlines; // bounds the I/O of the answers HttpSide gives itself (404, 500)
+  private Deadlines deadlines; // bounds request heads, and the I/O of the answers HttpSide gives itself (404, 500)
 
   /**
    * @param host the interface to bind
    * @param port the port to bind; 0 picks a free one
    * @param tls the TLS context to serve HTTPS with, or null for plain HTTP
+   * @param headTimeout how long a handler thread may spend reading a request's head (and, with TLS, the
+   *     handshake before it); past it the connection is closed
    * @param features what to serve; paths must not repeat
    */
-  public HttpSide(String host, int port, SSLContext tls, List<HttpFeature> features) {
+  public HttpSide(String host, int port, SSLContext tls, java.time.Duration headTimeout, List<HttpFeature> features) {
+    if (headTimeout.isNegative() || headTimeout.isZero()) {
+      throw new IllegalArgumentException("headTimeout is " + headTimeout + "; it must be > 0");
+    }
     this.host = host;
     this.port = port;
     this.tls = tls;
+    this.headTimeoutMillis = headTimeout.toMillis();
     this.features = List.copyOf(features);
   }
 
@@ -81,14 +109,16 @@ public final class HttpSide {
       s = HttpServer.create(bind, 256);
     }
     AtomicInteger n = new AtomicInteger();
-    handlers = new ThreadPoolExecutor(HANDLER_THREADS, HANDLER_THREADS, 60, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), r -> {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(MAX_HANDLER_THREADS, MAX_HANDLER_THREADS,
+        IDLE_HANDLER_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
           Thread t = new Thread(r, "pushline-http-" + n.incrementAndGet());
           t.setDaemon(true);
           return t;
         });
-    s.setExecutor(handlers);
+    pool.allowCoreThreadTimeOut(true);
+    handlers = pool;
     deadlines = new Deadlines(OWN_ANSWER_LIMIT, "pushline-http-timer");
+    s.setExecutor(exchange -> pool.execute(() -> runExchange(exchange)));
     s.createContext("/", this::route);
     s.start();
     server = s;
@@ -123,7 +153,53 @@ public final class HttpSide {
     server = null;
   }
 
+  /**
+   * Runs one exchange of the JDK server on this handler thread: reading its request head, then {@link #route}.
+   * The head deadline is armed now (not when the exchange was queued: what it bounds is how long this thread
+   * is held) and ended by {@link #route}.
+   */
+  private void runExchange(Runnable exchange) {
+    Deadlines.Deadline head;
+    try {
+      head = deadlines.arm(headTimeoutMillis);
+    } catch (IOException closing) {
+      // HttpSide is closing: the server stopped and closed every connection, so the exchange ends at its
+      // first read; run it so that the server's bookkeeping for it is done.
+      exchange.run();
+      return;
+    }
+    headDeadline.set(head);
+    try {
+      exchange.run();
+    } finally {
+      boolean routed = headDeadline.get() == null;
+      headDeadline.remove();
+      if (head.end() && !routed) {
+        log.debug("an HTTP request head was not read within {} ms; its connection was closed", headTimeoutMillis);
+      }
+      // Whatever interrupted this exchange (its head deadline, or a handler's I/O deadline) is over with it:
+      // the next exchange on this thread starts clean. (A pool that was shut down runs no further task.)
+      Thread.interrupted();
+    }
+  }
+
+  /** The request head was read: ends its deadline, so that nothing a handler does is cut by it. */
+  private void headRead() {
+    Deadlines.Deadline head = headDeadline.get();
+    if (head == null) {
+      return;
+    }
+    headDeadline.remove();
+    if (head.end()) {
+      // It fired after the head's last read (a read it interrupted would have failed and closed the
+      // connection, and the exchange would not be here): the head is whole and the connection open, so the
+      // request is served, without the interrupt.
+      Thread.interrupted();
+    }
+  }
+
   private void route(HttpExchange exchange) throws IOException {
+    headRead();
     String path = exchange.getRequestURI().getRawPath();
     try {
       for (HttpFeature f : features) {
@@ -133,7 +209,11 @@ public final class HttpSide {
         }
       }
       answerOwn(exchange, 404, error("not_found", "nothing is served at " + path));
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      // The peer left or stalled (its socket failed under us): its business, not a server fault to warn of.
+      log.debug("HTTP {} {}: {}", exchange.getRequestMethod(), path, e.toString());
+      exchange.close();
+    } catch (RuntimeException e) {
       log.warn("HTTP {} {} failed", exchange.getRequestMethod(), path, e);
       try {
         answerOwn(exchange, 500, error("internal", "the server failed on this request"));

@@ -23,11 +23,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Clients that send too much, too slowly, or never read: each is cut off within a bound, and everyone else
- * is served meanwhile. More such clients than the HTTP side has handler threads (4) or the API has response
+ * is served meanwhile. More such clients than the HTTP side has handler threads or the API has response
  * threads (4), so that without the bounds the others would wait for ever.
  */
 class ApiHostileClientTest {
 
+  /** Clients that hold an HTTP handler thread each: more than there are. */
+  private static final int HOLDING_HANDLERS = dev.pushline.internal.http.HttpSide.MAX_HANDLER_THREADS + 8;
+  /** Clients that hold an API response thread each: more than there are. */
   private static final int HOSTILE = 6;
 
   private ApiFixture api;
@@ -104,7 +107,7 @@ class ApiHostileClientTest {
     api = new ApiFixture(); // the I/O limit is 10 s; refusals take at most 1 s
     List<Socket> tooLarge = new ArrayList<>();
     List<Socket> noKey = new ArrayList<>();
-    for (int i = 0; i < HOSTILE; i++) {
+    for (int i = 0; i < HOLDING_HANDLERS; i++) {
       tooLarge.add(rawRequest(publishHead(1_000_000_000L), 0)); // and no body at all
       noKey.add(rawRequest(publishHead(1_000).replace("Authorization", "X-Nothing"), 0));
     }
@@ -160,7 +163,7 @@ class ApiHostileClientTest {
   void bodiesThatNeverArriveAreCutOffAfterTheIoLimit() throws Exception {
     api = new ApiFixture(PushServer.builder().apiKey(ApiFixture.KEY).handshakeTimeout(Duration.ofMillis(500)));
     List<Socket> slow = new ArrayList<>();
-    for (int i = 0; i < HOSTILE; i++) {
+    for (int i = 0; i < HOLDING_HANDLERS; i++) {
       slow.add(rawRequest(publishHead(100) + "{\"channel\"", 0)); // 10 of 100 bytes, then nothing
     }
 

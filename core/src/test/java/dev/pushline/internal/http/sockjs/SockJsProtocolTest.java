@@ -351,7 +351,7 @@ class SockJsProtocolTest {
     openPolling(sockJs, "s1");
     List<java.net.Socket> stalled = new ArrayList<>();
     try {
-      for (int i = 0; i < 8; i++) { // twice the HTTP side's handler threads
+      for (int i = 0; i < dev.pushline.internal.http.HttpSide.MAX_HANDLER_THREADS + 8; i++) { // more than its threads
         java.net.Socket socket = new java.net.Socket("127.0.0.1", server.httpPort());
         socket.setSoTimeout(10_000);
         socket.getOutputStream().write(("POST /sockjs/000/s1/xhr_send HTTP/1.1\r\nHost: x\r\n"
