@@ -11,15 +11,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A Node.js script run as a real third-party client (STOMP, SockJS, EventSource from npm) against a test's
- * server. The scripts and their {@code package.json} live in {@code core/src/test/node}; the first script a
- * JVM runs installs the packages there with {@code npm ci} (once; {@code node_modules} is git-ignored).
+ * server. Core's scripts and their {@code package.json} live in {@code core/src/test/node} ({@link #DIR});
+ * other modules keep theirs in a folder of their own and pass it to {@link #start(Path, Map, String,
+ * String...)} (the examples' browser tests do). The first script a JVM runs in a folder installs the
+ * packages there with {@code npm ci} (once per folder; {@code node_modules} is git-ignored).
  *
  * <p>Protocol between test and script: the script prints one JSON object per line on stdout (an event the
  * test reads with {@link #next}); the test writes one JSON object per line to the script's stdin
@@ -34,7 +39,7 @@ public final class NodeScript implements AutoCloseable {
   public static final Path DIR = locate();
 
   private static final Object INSTALL_LOCK = new Object();
-  private static boolean installed; // guarded by INSTALL_LOCK
+  private static final Set<Path> installed = new HashSet<>(); // guarded by INSTALL_LOCK
 
   private final Process process;
   private final Writer stdin;
@@ -54,11 +59,22 @@ public final class NodeScript implements AutoCloseable {
 
   /** Starts {@code node <script> <args...>} in {@link #DIR}, installing the npm packages first if needed. */
   public static NodeScript start(String script, String... args) throws IOException {
-    installPackages();
+    return start(DIR, Map.of(), script, args);
+  }
+
+  /**
+   * Starts {@code node <script> <args...>} in {@code dir}, which holds a {@code package.json} and its
+   * {@code package-lock.json}, with {@code env} added to this JVM's environment; installs the npm packages
+   * there first if needed.
+   */
+  public static NodeScript start(Path dir, Map<String, String> env, String script, String... args)
+      throws IOException {
+    installPackages(dir);
     List<String> command = new ArrayList<>(List.of("node", script));
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).directory(DIR.toFile()).start();
-    return new NodeScript(p);
+    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+    builder.environment().putAll(env);
+    return new NodeScript(builder.start());
   }
 
   /** The next JSON line the script printed, waiting at most 20 s; fails (with the script's output) if none. */
@@ -141,27 +157,27 @@ public final class NodeScript implements AutoCloseable {
     }
   }
 
-  private static void installPackages() throws IOException {
+  private static void installPackages(Path dir) throws IOException {
     synchronized (INSTALL_LOCK) {
-      if (installed) {
+      if (installed.contains(dir)) {
         return;
       }
-      Path marker = DIR.resolve("node_modules/.package-lock.json");
-      Path lock = DIR.resolve("package-lock.json");
+      Path marker = dir.resolve("node_modules/.package-lock.json");
+      Path lock = dir.resolve("package-lock.json");
       if (!Files.exists(marker) || Files.getLastModifiedTime(marker).compareTo(Files.getLastModifiedTime(lock)) < 0) {
         Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
-            .directory(DIR.toFile()).redirectErrorStream(true).start();
+            .directory(dir.toFile()).redirectErrorStream(true).start();
         String out = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
           if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-            throw new IOException("npm ci failed in " + DIR + ":\n" + out);
+            throw new IOException("npm ci failed in " + dir + ":\n" + out);
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IOException("interrupted while installing npm packages", e);
         }
       }
-      installed = true;
+      installed.add(dir);
     }
   }
 

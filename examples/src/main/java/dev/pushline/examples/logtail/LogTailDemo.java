@@ -255,6 +255,11 @@ public final class LogTailDemo implements AutoCloseable {
     return push.channel(CHANNEL);
   }
 
+  /** The push server, for tests that act on its connections (cut the page's, as a failing network would). */
+  PushServer pushServer() {
+    return push;
+  }
+
   /** Blocks until {@link #close()} has finished. */
   void awaitClosed() {
     try {
