@@ -120,8 +120,9 @@ class PushClientAuthTest {
       }
       return d;
     }, Duration.ofMillis(500));
-    // JWT times have whole seconds: the first token expires within two.
-    String first = token("bob", Instant.now().plusSeconds(1));
+    // JWT times have whole seconds: the first token expires within two to three, so that it is still valid
+    // when the (possibly slow, loaded) handshake checks it; with +1 s it could expire first and be refused.
+    String first = token("bob", Instant.now().plusSeconds(3));
     String second = token("bob", Instant.now().plusSeconds(3600));
     AtomicInteger asked = new AtomicInteger();
     client = clientFor().token(() -> asked.getAndIncrement() == 0 ? first : second).build();
