@@ -119,6 +119,11 @@ export interface PushlineOptions {
    * from the call, time spent waiting for a connection included. Default 10,000.
    */
   requestTimeout?: number;
+  /**
+   * How long a connection attempt may take until the server's `welcome`, in ms; then it counts as failed.
+   * Default 10,000.
+   */
+  connectTimeout?: number;
   /** Log what the client does: `true` for `console.debug`, or a function taking the same arguments. */
   debug?: boolean | ((...args: any[]) => void);
 }
@@ -240,12 +245,19 @@ export interface ClientEvents {
   publication: Publication;
 }
 
+/** The server (the host application) ended a subscription: `channel.unsubscribe(connection)`. */
+export interface UnsubscribedEvent {
+  channel: string;
+  reason: string;
+}
+
 export interface SubscriptionHandlers {
   publication?: (p: Publication) => void;
   subscribed?: (e: SubscribedEvent) => void;
   error?: (e: SubscriptionErrorEvent) => void;
   join?: (e: JoinLeaveEvent) => void;
   leave?: (e: JoinLeaveEvent) => void;
+  unsubscribed?: (e: UnsubscribedEvent) => void;
 }
 
 export interface SubscriptionEvents {
@@ -254,6 +266,8 @@ export interface SubscriptionEvents {
   error: SubscriptionErrorEvent;
   join: JoinLeaveEvent;
   leave: JoinLeaveEvent;
+  /** Not fired by {@link Subscription.unsubscribe}: only when the server ended the subscription. */
+  unsubscribed: UnsubscribedEvent;
 }
 
 export interface SubscribeOptions {
@@ -270,7 +284,9 @@ export interface SubscribeOptions {
 /**
  * - `subscribing`: sent, or waiting for a connection to be sent on;
  * - `subscribed`: in effect on the current connection;
- * - `unsubscribed`: ended by {@link Subscription.unsubscribe}, by a refusal, or by {@link Pushline.close}.
+ * - `unsubscribed`: ended by {@link Subscription.unsubscribe}, by a refusal, or by the server.
+ *
+ * {@link Pushline.close} does not end subscriptions: they wait (`subscribing`) for the next connect.
  */
 export type SubscriptionState = 'subscribing' | 'subscribed' | 'unsubscribed';
 
@@ -282,7 +298,11 @@ export type SubscriptionState = 'subscribing' | 'subscribed' | 'unsubscribed';
 export interface Subscription {
   readonly channel: string;
   readonly state: SubscriptionState;
-  /** The position of the last publication delivered (or of `subscribed`); null before the first `subscribed`. */
+  /**
+   * Where the subscription resumes from after a reconnect: the position of the last publication delivered;
+   * after a fresh `subscribed`, its offset less the `history` asked for (that history follows). Null before
+   * the first `subscribed`.
+   */
   readonly position: StreamPosition | null;
   /** Adds a handler; returns a function that removes it. */
   on<K extends keyof SubscriptionEvents>(event: K, fn: (e: SubscriptionEvents[K]) => void): () => void;

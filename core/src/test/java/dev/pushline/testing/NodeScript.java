@@ -141,7 +141,8 @@ public final class NodeScript implements AutoCloseable {
     }
   }
 
-  private static void installPackages() throws IOException {
+  /** Installs the npm packages of {@link #DIR} with {@code npm ci}, once per JVM and only when they changed. */
+  public static void installPackages() throws IOException {
     synchronized (INSTALL_LOCK) {
       if (installed) {
         return;
