@@ -97,7 +97,8 @@ class LogTailDemoIT {
     HttpResponse<String> index = get(pageUri);
     assertEquals(200, index.statusCode());
     assertEquals("text/html; charset=utf-8", index.headers().firstValue("content-type").orElseThrow());
-    assertTrue(index.body().contains("<script src=\"app.js\""), index.body());
+    assertTrue(index.body().contains("<script type=\"module\" src=\"app.js\""), index.body());
+    assertEquals(200, get(pageUri.resolve("/pushline.js")).statusCode());
 
     HttpResponse<String> config = get(pageUri.resolve("/config.json"));
     assertEquals(200, config.statusCode());

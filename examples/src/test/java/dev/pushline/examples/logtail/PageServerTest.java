@@ -36,9 +36,9 @@ class PageServerTest {
 
   @ParameterizedTest(name = "GET {0}")
   @CsvSource({
-    "/, text/html; charset=utf-8, <script src=\"app.js\"",
-    "/index.html, text/html; charset=utf-8, <script src=\"app.js\"",
-    "/app.js, text/javascript; charset=utf-8, new WebSocket(",
+    "/, text/html; charset=utf-8, <script type=\"module\" src=\"app.js\"",
+    "/index.html, text/html; charset=utf-8, <script type=\"module\" src=\"app.js\"",
+    "/app.js, text/javascript; charset=utf-8, from './pushline.js'",
     "/pushline.js, text/javascript; charset=utf-8, export class Pushline",
     "/style.css, text/css; charset=utf-8, .lvl-error",
     "/config.json, application/json; charset=utf-8, {\"webSocketPort\":1234}",
