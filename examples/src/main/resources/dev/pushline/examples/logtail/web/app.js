@@ -121,8 +121,8 @@ function startPane(root) {
   }
 
   function subscribe() {
-    subscription = push.subscribe(config.channel, { publication: onPublication, subscribed: onSubscribed, error: onSubscribeError },
-      { history: HISTORY_LINES });
+    const handlers = { publication: onPublication, subscribed: onSubscribed, error: onSubscribeError };
+    subscription = push.subscribe(config.channel, handlers, { history: HISTORY_LINES });
   }
 
   function webSocketUrl() {
@@ -267,14 +267,16 @@ function startPane(root) {
   function reportGap(missed) {
     if (missed !== null && missed <= 0) return;
     if (missed === null) {
-      addMarker('The server restarted: lines published while this page was disconnected, if any, could not be recovered', 'gap');
+      addMarker('The server restarted: lines published while this page was disconnected, if any, could not be '
+        + 'recovered', 'gap');
       showNotice('Reloaded: the server restarted, so it could not replay what this page missed while it was '
         + 'disconnected. The page loaded the server\'s latest lines and carries on from there.', 'warn');
     } else {
-      addMarker(`Gap: the server no longer had all ${plural(missed, 'line')} published while this page was disconnected; `
-        + 'its latest lines follow', 'gap');
-      showNotice(`Reloaded: the server could not replay all ${plural(missed, 'line')} published while this page was `
-        + 'disconnected (they had left its history). The page loaded the server\'s latest lines and carries on from there.', 'warn');
+      addMarker(`Gap: the server no longer had all ${plural(missed, 'line')} published while this page was `
+        + 'disconnected; its latest lines follow', 'gap');
+      showNotice(`Reloaded: the server could not replay all ${plural(missed, 'line')} published while this page `
+        + 'was disconnected (they had left its history). The page loaded the server\'s latest lines and carries on '
+        + 'from there.', 'warn');
     }
   }
 
