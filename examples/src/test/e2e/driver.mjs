@@ -66,6 +66,12 @@ const COMMANDS = {
     await pageNamed(page).locator(selector).press(key);
     return null;
   },
+  // Takes the page's browser context off the network (offline: true) or back on, as a dropped network
+  // would: the page's navigator.onLine follows, and new connections fail while it is off.
+  async offline({ page, offline }) {
+    await pageNamed(page).context().setOffline(offline === true);
+    return null;
+  },
   // The value is the PNG's path.
   async screenshot({ page, name }) {
     return screenshot(pageNamed(page), name);

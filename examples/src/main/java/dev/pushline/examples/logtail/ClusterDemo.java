@@ -268,6 +268,7 @@ public final class ClusterDemo implements AutoCloseable {
     out.println("Node B:    " + webSocketUri("B"));
     out.println("Redis:     " + options.redisUri() + " (keys " + KEY_PREFIX + ".*)");
     out.println("Page:      " + pageUri() + "  (left pane on node A, right pane on node B)");
+    out.println("Client:    " + pageUri().resolve("/pushline.js") + "  (pushline.js, for your own pages)");
     if (LogTailDemo.isWildcard(options.demo().host())) {
       out.println("(listening on every interface: from other machines use this machine's name or address)");
     }

@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a {@link PushServer} on {@code --port}, behind an {@link OriginCheckingTransport};</li>
  *   <li>a {@link LinePump}, run every {@link #POLL_INTERVAL} by one scheduler thread, which publishes
  *       each line as event {@value LinePump#EVENT} with a {@link LogLine} as data;</li>
- *   <li>a {@link PageServer} on {@code --http-port} with the page and {@code /config.json}.</li>
+ *   <li>a {@link PageServer} on {@code --http-port} with the page, {@code /config.json} and
+ *       {@code /pushline.js}, the browser client the page imports (pages of other origins may import it
+ *       too, as the README's browser snippet does).</li>
  * </ul>
  *
  * <h2>Lifecycle</h2>
@@ -226,10 +228,16 @@ public final class LogTailDemo implements AutoCloseable {
     return URI.create("http://" + urlHost() + ":" + page.port() + "/");
   }
 
+  /** {@code http://host:port/pushline.js}: the browser client, for pages of any origin on this machine. */
+  URI clientUri() {
+    return pageUri().resolve("/pushline.js");
+  }
+
   /** Prints where to connect, each URL on a line of its own, then what is being pushed. */
   void printBanner(PrintStream out) {
     out.println("WebSocket: " + webSocketUri());
     out.println("Page:      " + pageUri());
+    out.println("Client:    " + clientUri() + "  (pushline.js, for your own pages: see the README)");
     if (isWildcard(options.host())) {
       out.println("(listening on every interface: from other machines use this machine's name or address)");
     }

@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves the demo's page with the JDK's built-in HTTP server: {@code index.html} (or another page, such as
  * {@link ClusterDemo}'s {@code cluster.html}), {@code app.js} and {@code style.css} from the classpath,
- * {@code /config.json}, which tells the page where the WebSocket is, and the {@link Endpoint}s a demo
- * adds.
+ * {@code /pushline.js}, the browser client from pushline-core's jar, {@code /config.json}, which tells the
+ * page where the WebSocket is, and the {@link Endpoint}s a demo adds.
  *
  * <h2>Rules</h2>
  * Only {@code GET} and {@code HEAD} of the known files are served, and each endpoint answers its own
@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * {@code Content-Type} with a charset, {@code Cache-Control: no-cache},
  * {@code X-Content-Type-Options: nosniff} and a Content Security Policy that allows only the page's own
  * scripts and styles (the page writes log lines as text, never as HTML, so a hostile log line cannot run
- * script either way).
+ * script either way). {@code /pushline.js} also carries {@code Access-Control-Allow-Origin: *}, so that
+ * pages of other origins may import it (a module script from another origin needs CORS); it is a public
+ * library, and the WebSocket decides which pages may connect.
  *
  * <h2>POST</h2>
  * A {@code POST} changes something (it stops a node), so other sites' pages must not be able to send one:
@@ -57,6 +59,8 @@ final class PageServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PageServer.class);
 
   private static final String RESOURCES = "/dev/pushline/examples/logtail/web/";
+  /** The browser client, in pushline-core's jar. */
+  private static final String CLIENT = "/dev/pushline/js/pushline.js";
   private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
       + "img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; "
       + "frame-ancestors 'none'";
@@ -107,7 +111,8 @@ final class PageServer implements AutoCloseable {
     for (String file : concat(List.of("app.js", "style.css"), moreFiles)) {
       resources.put("/" + file, Resource.fromClasspath(file));
     }
-    resources.put("/config.json", new Resource(configJson.getBytes(StandardCharsets.UTF_8), JSON));
+    resources.put("/pushline.js", Resource.fromClasspath(CLIENT, true));
+    resources.put("/config.json", new Resource(configJson.getBytes(StandardCharsets.UTF_8), JSON, false));
     for (String path : endpoints.keySet()) {
       if (resources.containsKey(path) || !path.startsWith("/")) {
         throw new IllegalArgumentException("endpoint path " + path + " is a file's, or does not start with /");
@@ -175,6 +180,9 @@ final class PageServer implements AutoCloseable {
       }
       headers.set("Content-Type", resource.contentType());
       headers.set("Content-Security-Policy", CSP);
+      if (resource.anyOrigin()) {
+        headers.set("Access-Control-Allow-Origin", "*");
+      }
       if (method.equals("HEAD")) {
         // The length GET would send, and no body (-1 tells the JDK server there is none).
         headers.set("Content-Length", Integer.toString(resource.body().length));
@@ -287,21 +295,26 @@ final class PageServer implements AutoCloseable {
     }
   }
 
-  /** A response body held in memory, with its content type. */
-  private record Resource(byte[] body, String contentType) {
+  /** A response body held in memory, with its content type and whether pages of any origin may read it. */
+  private record Resource(byte[] body, String contentType, boolean anyOrigin) {
 
+    /** A file of the web resources, for this server's pages only. */
     static Resource fromClasspath(String name) {
-      String contentType = name.endsWith(".html") ? "text/html; charset=utf-8"
-          : name.endsWith(".js") ? "text/javascript; charset=utf-8"
-          : name.endsWith(".css") ? "text/css; charset=utf-8"
+      return fromClasspath(RESOURCES + name, false);
+    }
+
+    static Resource fromClasspath(String path, boolean anyOrigin) {
+      String contentType = path.endsWith(".html") ? "text/html; charset=utf-8"
+          : path.endsWith(".js") ? "text/javascript; charset=utf-8"
+          : path.endsWith(".css") ? "text/css; charset=utf-8"
           : "application/octet-stream";
-      try (InputStream in = PageServer.class.getResourceAsStream(RESOURCES + name)) {
+      try (InputStream in = PageServer.class.getResourceAsStream(path)) {
         if (in == null) {
-          throw new IllegalStateException("resource " + RESOURCES + name + " is missing from the classpath");
+          throw new IllegalStateException("resource " + path + " is missing from the classpath");
         }
-        return new Resource(in.readAllBytes(), contentType);
+        return new Resource(in.readAllBytes(), contentType, anyOrigin);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read resource " + RESOURCES + name, e);
+        throw new UncheckedIOException("cannot read resource " + path, e);
       }
     }
   }

@@ -322,6 +322,18 @@ public final class Browser implements AutoCloseable {
     }
 
     /**
+     * Takes the page off the network ({@code true}), as a dropped network would, or back on: the page's
+     * {@code navigator.onLine} follows (with its {@code offline} and {@code online} events), and new
+     * connections fail while it is off. Connections already open may stay open: a test that needs them gone
+     * cuts them from the server side.
+     */
+    public void setOffline(boolean offline) {
+      JsonObject command = command("offline", name);
+      command.addProperty("offline", offline);
+      call(command);
+    }
+
+    /**
      * Saves what the page shows to {@code target/screenshots/<fileName>.png} and returns the file.
      *
      * @param fileName 1 to 100 of {@code A-Z a-z 0-9 _ . -}; by convention the test class, a dash and the

@@ -28,15 +28,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The log tail page in headless Chromium against the whole demo on real sockets (both ports 0): lines
- * arrive live, and when the server cuts the page's connection, or restarts, the page reconnects and
- * either shows every line exactly once or says plainly that it could not.
+ * arrive live, and when the network drops (the browser offline, its connection cut), the server cuts the
+ * page's connection, the missed lines leave the server's history, or the server restarts, the page
+ * reconnects and either shows every line exactly once or says plainly that it could not and reloaded the
+ * latest lines.
  *
  * <p>The page is read through the DOM only by the ids, classes and data attributes that stay when it is
  * ported to another client library: {@value #STATUS} with {@code data-state}, {@value #LINES},
  * {@value #MARKERS} ({@code marker-event}, {@code marker-gap}) and {@value #NOTICE} with {@code hidden} and
- * {@code data-kind}. The one piece of wording relied on: the recovery marker holds the number of
- * recovered lines and the word "recovered". Lines are fed by the test (a {@link TestSource}) and pumped
- * with {@link LogTailDemo#pumpNow()}; every wait is bounded, nothing sleeps.
+ * {@code data-kind}. The wording relied on: the recovery marker holds the number of recovered lines and the
+ * word "recovered"; the gap marker after evicted lines holds the number of lines published meanwhile and
+ * no other digits; the notice then starts with "Reloaded". Lines are fed by the test (a
+ * {@link TestSource}) and pumped with {@link LogTailDemo#pumpNow()}; every wait is bounded, nothing
+ * sleeps.
  *
  * <p>Screenshots: {@code target/screenshots/LogTailBrowserIT-*.png}.
  */
@@ -48,6 +52,7 @@ class LogTailBrowserIT {
   static final String NOTICE = "[data-part=\"notice\"]";
 
   private static final String CONNECTED = STATUS + "[data-state=\"connected\"]";
+  private static final String OFFLINE = STATUS + "[data-state=\"offline\"]";
   private static final String GAP_MARKER = "[data-part=\"log\"] .marker-gap";
 
   /** A row's text without the offset gutter the page may show in front of it. */
@@ -68,6 +73,9 @@ class LogTailBrowserIT {
       + ".map((e) => ({ cls: e.className, text: e.textContent }))";
 
   private static final Pattern RECOVERED_COUNT = Pattern.compile("(\\d[\\d,.]*)\\D*recovered");
+
+  /** How many of the latest lines the page asks for when it starts without continuity (app.js). */
+  private static final int HISTORY_LINES = 200;
 
   private static final String[] LEVELS = {"INFO ", "INFO ", "DEBUG", "WARN ", "INFO ", "ERROR"};
 
@@ -104,7 +112,7 @@ class LogTailBrowserIT {
   }
 
   @Test
-  void pageReconnectsAfterTheServerCutsItAndShowsEveryLineOnce() throws Exception {
+  void pageRecoversEveryLineMissedDuringANetworkDropAndShowsEachOnce() throws Exception {
     startDemo(0);
     publish("before the page opened", 20); // reaches the page as history
     page = browser.open("logtail", demo.pageUri());
@@ -114,16 +122,19 @@ class LogTailBrowserIT {
     awaitLastLine();
     page.screenshot("LogTailBrowserIT-live");
 
-    List<ClientConnection> connections = demo.pushServer().connections();
-    assertEquals(1, connections.size(), "the page's connection: " + connections);
-    ClientConnection pageConnection = connections.get(0);
-    pageConnection.close(CloseCodes.RECONNECT, "e2e test: cut by the server");
+    // The network drops: the browser goes offline, and the connection ends (cut here by the server, as
+    // the heartbeat would after a while). The page waits for the network rather than retry in vain.
+    page.setOffline(true);
+    ClientConnection pageConnection = onlyConnection();
+    pageConnection.close(CloseCodes.RECONNECT, "e2e test: the network dropped");
     publish("while the close is on its way", 5);
     awaitTrue(() -> !pageConnection.isOpen(), Duration.ofSeconds(10), "the server to see the page's connection closed");
-    // The page waits at least 250 ms (backoff) before it reconnects: these are surely missed, and recovered.
-    publish("while the page was disconnected", 15);
-    awaitLastLine();
+    page.waitForSelector(OFFLINE);
+    page.screenshot("LogTailBrowserIT-offline");
+    publish("while the network was down", 15);
+    page.setOffline(false);
     page.waitForSelector(CONNECTED);
+    awaitLastLine();
     publish("after the reconnect", 10);
     awaitLastLine();
     page.screenshot("LogTailBrowserIT-recovered");
@@ -132,17 +143,73 @@ class LogTailBrowserIT {
     assertEquals(published, pageLines(), "the page must show every line once, in order");
     List<JsonElement> markers = markers();
     assertTrue(markers.stream().noneMatch(m -> cls(m).contains("marker-gap")), "markers: " + markers);
-    long recovered = markers.stream()
-        .filter(m -> cls(m).contains("marker-event"))
-        .map(m -> RECOVERED_COUNT.matcher(text(m)))
-        .filter(Matcher::find)
-        .mapToLong(m -> Long.parseLong(m.group(1).replaceAll("\\D", "")))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no recovery marker; markers: " + markers));
+    long recovered = recoveredCount(markers);
     assertTrue(recovered >= 15 && recovered <= 20,
-        "the page recovered " + recovered + " lines: the 15 published while it was disconnected, and those of the"
-            + " 5 published during the close that the old connection did not deliver; markers: " + markers);
+        "the page recovered " + recovered + " lines: the 15 published while the network was down, and those of"
+            + " the 5 published during the close that the old connection did not deliver; markers: " + markers);
     assertNoticeHidden();
+    assertEquals(List.of(), page.errors(), "uncaught errors in the page");
+  }
+
+  @Test
+  void pageReconnectsOnItsOwnAfterTheServerCutsItAndShowsEveryLineOnce() throws Exception {
+    startDemo(0);
+    publish("before the page opened", 5);
+    page = browser.open("logtail", demo.pageUri());
+    page.waitForSelector(CONNECTED);
+    awaitLastLine();
+
+    ClientConnection pageConnection = onlyConnection();
+    pageConnection.close(CloseCodes.RECONNECT, "e2e test: cut by the server");
+    publish("while the close is on its way", 5);
+    awaitTrue(() -> !pageConnection.isOpen(), Duration.ofSeconds(10), "the server to see the page's connection closed");
+    // The client reconnects after a random delay (full jitter, from 0 ms): these lines may reach the page
+    // recovered or live; either way each exactly once.
+    publish("around the reconnect", 15);
+    awaitLastLine();
+    page.waitForSelector(CONNECTED);
+    publish("after the reconnect", 5);
+    awaitLastLine();
+
+    assertEquals(published, pageLines(), "the page must show every line once, in order");
+    List<JsonElement> markers = markers();
+    assertTrue(markers.stream().noneMatch(m -> cls(m).contains("marker-gap")), "markers: " + markers);
+    assertTrue(markers.stream().anyMatch(m -> cls(m).contains("marker-event")), "markers: " + markers);
+    assertNoticeHidden();
+    assertEquals(List.of(), page.errors(), "uncaught errors in the page");
+  }
+
+  @Test
+  void pageSaysSoWhenTheLinesItMissedLeftTheHistoryAndReloadsTheLatest() throws Exception {
+    startDemo(0);
+    publish("before the drop", 10);
+    page = browser.open("logtail", demo.pageUri());
+    page.waitForSelector(CONNECTED);
+    awaitLastLine();
+
+    page.setOffline(true);
+    ClientConnection pageConnection = onlyConnection();
+    pageConnection.close(CloseCodes.RECONNECT, "e2e test: the network dropped");
+    awaitTrue(() -> !pageConnection.isOpen(), Duration.ofSeconds(10), "the server to see the page's connection closed");
+    page.waitForSelector(OFFLINE);
+    // More than the channel's history holds (1,000 by default): the first of them are gone for good.
+    int missed = 1_100;
+    publish("while the network was down", missed);
+    page.setOffline(false);
+
+    page.waitForSelector(NOTICE + "[data-kind=\"warn\"]");
+    page.waitForSelector(GAP_MARKER);
+    page.waitForSelector(CONNECTED);
+    awaitLastLine();
+    page.screenshot("LogTailBrowserIT-reloaded");
+
+    List<String> expected = new ArrayList<>(published.subList(0, 10));
+    expected.addAll(published.subList(published.size() - HISTORY_LINES, published.size()));
+    assertEquals(expected, pageLines(), "the lines before the drop, then the page's history of the latest ones");
+    assertEquals(String.valueOf(missed), page.texts(GAP_MARKER).get(0).replaceAll("\\D", ""),
+        "the gap marker says how many lines were published meanwhile: " + page.texts(GAP_MARKER));
+    assertTrue(page.texts(NOTICE + " [data-part=\"notice-text\"]").get(0).startsWith("Reloaded"),
+        "the notice: " + page.texts(NOTICE));
     assertEquals(List.of(), page.errors(), "uncaught errors in the page");
   }
 
@@ -213,6 +280,23 @@ class LogTailBrowserIT {
     List<String> lines = new ArrayList<>();
     page.evaluate(ROW_TEXTS, LINES).getAsJsonArray().forEach(e -> lines.add(e.getAsString()));
     return lines;
+  }
+
+  /** The number of lines the recovery marker says were recovered. */
+  private static long recoveredCount(List<JsonElement> markers) {
+    return markers.stream()
+        .filter(m -> cls(m).contains("marker-event"))
+        .map(m -> RECOVERED_COUNT.matcher(text(m)))
+        .filter(Matcher::find)
+        .mapToLong(m -> Long.parseLong(m.group(1).replaceAll("\\D", "")))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no recovery marker; markers: " + markers));
+  }
+
+  private ClientConnection onlyConnection() {
+    List<ClientConnection> connections = demo.pushServer().connections();
+    assertEquals(1, connections.size(), "the page's connection: " + connections);
+    return connections.get(0);
   }
 
   private List<JsonElement> markers() {

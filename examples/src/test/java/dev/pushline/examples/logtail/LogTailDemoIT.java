@@ -44,6 +44,7 @@ class LogTailDemoIT {
 
   private static final Pattern WEBSOCKET_LINE = Pattern.compile("(?m)^WebSocket: (ws://\\S+)$");
   private static final Pattern PAGE_LINE = Pattern.compile("(?m)^Page:      (http://\\S+)$");
+  private static final Pattern CLIENT_LINE = Pattern.compile("(?m)^Client:    (http://\\S+) ");
 
   @TempDir
   Path dir;
@@ -53,6 +54,7 @@ class LogTailDemoIT {
   private LogTailDemo demo;
   private URI webSocketUri;
   private URI pageUri;
+  private URI clientUri;
   private final List<WebSocketRecorder> clients = new ArrayList<>();
 
   @BeforeEach
@@ -97,7 +99,10 @@ class LogTailDemoIT {
     HttpResponse<String> index = get(pageUri);
     assertEquals(200, index.statusCode());
     assertEquals("text/html; charset=utf-8", index.headers().firstValue("content-type").orElseThrow());
-    assertTrue(index.body().contains("<script src=\"app.js\""), index.body());
+    assertTrue(index.body().contains("<script type=\"module\" src=\"app.js\""), index.body());
+    HttpResponse<String> client = get(clientUri);
+    assertEquals(200, client.statusCode());
+    assertTrue(client.body().contains("export class Pushline"), "the banner's client URL serves pushline.js");
 
     HttpResponse<String> config = get(pageUri.resolve("/config.json"));
     assertEquals(200, config.statusCode());
@@ -184,9 +189,11 @@ class LogTailDemoIT {
     String text = banner.toString(StandardCharsets.UTF_8);
     Matcher ws = WEBSOCKET_LINE.matcher(text);
     Matcher page = PAGE_LINE.matcher(text);
-    assertTrue(ws.find() && page.find(), "banner:\n" + text);
+    Matcher client = CLIENT_LINE.matcher(text);
+    assertTrue(ws.find() && page.find() && client.find(), "banner:\n" + text);
     webSocketUri = URI.create(ws.group(1));
     pageUri = URI.create(page.group(1));
+    clientUri = URI.create(client.group(1));
     assertEquals("127.0.0.1", webSocketUri.getHost());
     assertTrue(webSocketUri.getPort() > 0 && pageUri.getPort() > 0, text);
   }

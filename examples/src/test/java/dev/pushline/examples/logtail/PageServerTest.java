@@ -36,9 +36,10 @@ class PageServerTest {
 
   @ParameterizedTest(name = "GET {0}")
   @CsvSource({
-    "/, text/html; charset=utf-8, <script src=\"app.js\"",
-    "/index.html, text/html; charset=utf-8, <script src=\"app.js\"",
-    "/app.js, text/javascript; charset=utf-8, new WebSocket(",
+    "/, text/html; charset=utf-8, <script type=\"module\" src=\"app.js\"",
+    "/index.html, text/html; charset=utf-8, <script type=\"module\" src=\"app.js\"",
+    "/app.js, text/javascript; charset=utf-8, from './pushline.js'",
+    "/pushline.js, text/javascript; charset=utf-8, export class Pushline",
     "/style.css, text/css; charset=utf-8, .lvl-error",
     "/config.json, application/json; charset=utf-8, {\"webSocketPort\":1234}",
     "/?cache-buster=1, text/html; charset=utf-8, <title>",
@@ -53,6 +54,13 @@ class PageServerTest {
     assertEquals("nosniff", header(response, "x-content-type-options"));
     assertTrue(header(response, "content-security-policy").contains("script-src 'self'"));
     assertTrue(response.body().contains(content), path + " lacks " + content);
+  }
+
+  @Test
+  void letsPagesOfAnyOriginImportTheClientButNotThePage() throws Exception {
+    assertEquals("*", header(send("GET", "/pushline.js"), "access-control-allow-origin"));
+    assertEquals(null, header(send("GET", "/app.js"), "access-control-allow-origin"));
+    assertEquals(null, header(send("GET", "/config.json"), "access-control-allow-origin"));
   }
 
   @Test
