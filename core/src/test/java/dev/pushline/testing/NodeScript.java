@@ -157,6 +157,11 @@ public final class NodeScript implements AutoCloseable {
     }
   }
 
+  /** Installs the npm packages of {@link #DIR} with {@code npm ci}, once per JVM and only when they changed. */
+  public static void installPackages() throws IOException {
+    installPackages(DIR);
+  }
+
   private static void installPackages(Path dir) throws IOException {
     synchronized (INSTALL_LOCK) {
       if (installed.contains(dir)) {
