@@ -6,7 +6,7 @@
 // one publication of history and have the slow-consumer policy KEEP_LATEST: the page subscribes with
 // `history: 1`, so it shows each channel's current state at once, and again after a reconnect, whatever it
 // missed; and when it reads too slowly the server holds back only each channel's newest publication, so
-// the page skips ticks (it sees the offsets jump and counts them) but never shows an old price.
+// the page skips ticks (it sees the offsets jump and counts them) instead of falling further behind.
 //
 // Drawing. A publication only updates the state of its ticker and marks it dirty; one requestAnimationFrame
 // callback draws what changed, at most once a frame, however many quotes arrived since the last one. Canvas
