@@ -19,14 +19,17 @@ import java.util.Objects;
  * @param httpPort the page's port; 0 picks a free one
  * @param file the file to follow, or null to generate a sample log
  * @param help whether {@code --help} was given: print {@link #usage()} and do nothing else
+ *
+ * <p>Other demos that take the same options but no FILE (the dashboard) parse with
+ * {@link #parseWithoutFile}.
  */
-record DemoOptions(String host, int port, int httpPort, Path file, boolean help) {
+public record DemoOptions(String host, int port, int httpPort, Path file, boolean help) {
 
-  static final String DEFAULT_HOST = "127.0.0.1";
-  static final int DEFAULT_PORT = 8025;
-  static final int DEFAULT_HTTP_PORT = 8080;
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_PORT = 8025;
+  public static final int DEFAULT_HTTP_PORT = 8080;
 
-  DemoOptions {
+  public DemoOptions {
     Objects.requireNonNull(host, "host");
   }
 
@@ -41,6 +44,21 @@ record DemoOptions(String host, int port, int httpPort, Path file, boolean help)
    * @throws UsageException with a message for the user when the arguments are wrong
    */
   static DemoOptions parse(String... args) throws UsageException {
+    return parse(true, args);
+  }
+
+  /**
+   * Parses {@code args} of a demo that follows no file: the same options, and no FILE ({@code file()} is
+   * null).
+   *
+   * @throws UsageException with a message for the user when the arguments are wrong, an argument that is
+   *     not an option included
+   */
+  public static DemoOptions parseWithoutFile(String... args) throws UsageException {
+    return parse(false, args);
+  }
+
+  private static DemoOptions parse(boolean fileAllowed, String... args) throws UsageException {
     String host = DEFAULT_HOST;
     int port = DEFAULT_PORT;
     int httpPort = DEFAULT_HTTP_PORT;
@@ -56,6 +74,9 @@ record DemoOptions(String host, int port, int httpPort, Path file, boolean help)
         continue;
       }
       if (optionsEnded || !arg.startsWith("-") || arg.equals("-")) {
+        if (!fileAllowed) {
+          throw new UsageException("unexpected argument \"" + arg + "\"; this demo takes options only");
+        }
         if (file != null) {
           throw new UsageException("only one file can be followed; got \"" + file + "\" and \"" + arg + "\"");
         }
@@ -154,7 +175,7 @@ record DemoOptions(String host, int port, int httpPort, Path file, boolean help)
   }
 
   /** Arguments the demo cannot run with; the message says what is wrong, for the user. */
-  static final class UsageException extends Exception {
+  public static final class UsageException extends Exception {
     UsageException(String message) {
       super(message);
     }

@@ -317,7 +317,7 @@ public final class LogTailDemo implements AutoCloseable {
   }
 
   /** How to write {@code bindHost} in a URL: loopback for a wildcard bind, IPv6 in brackets. */
-  static String urlHost(String bindHost) {
+  public static String urlHost(String bindHost) {
     String host = isWildcard(bindHost) ? "127.0.0.1" : bindHost;
     return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
@@ -341,11 +341,13 @@ public final class LogTailDemo implements AutoCloseable {
     return config;
   }
 
-  static boolean isWildcard(String host) {
+  /** Whether {@code host} is the wildcard address: every interface, IPv4 or IPv6. */
+  public static boolean isWildcard(String host) {
     return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
   }
 
-  static boolean isLoopback(String host) {
+  /** Whether {@code host} names this machine only (127.0.0.1, ::1, localhost); false if it cannot be resolved. */
+  public static boolean isLoopback(String host) {
     try {
       return InetAddress.getByName(host).isLoopbackAddress();
     } catch (UnknownHostException e) {

@@ -27,10 +27,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves the demo's page with the JDK's built-in HTTP server: {@code index.html} (or another page, such as
- * {@link ClusterDemo}'s {@code cluster.html}), {@code app.js} and {@code style.css} from the classpath,
- * {@code /pushline.js}, the browser client from pushline-core's jar, {@code /config.json}, which tells the
- * page where the WebSocket is, and the {@link Endpoint}s a demo adds.
+ * Serves a demo's page with the JDK's built-in HTTP server: {@code index.html} (or another page, such as
+ * {@link ClusterDemo}'s {@code cluster.html}), {@code app.js} and {@code style.css} from the demo's web
+ * resources on the classpath (the log tail's unless a demo names its own), files from elsewhere on the
+ * classpath that a demo names, {@code /pushline.js} (the browser client from pushline-core's jar) unless a
+ * demo names its own, {@code /config.json}, which tells the page where the WebSocket is, and the
+ * {@link Endpoint}s a demo adds. Files from elsewhere on the classpath, {@code /pushline.js} among them,
+ * carry {@code Access-Control-Allow-Origin: *}, so that pages of other origins may import them (a module
+ * script from another origin needs CORS); they are public libraries, and the WebSocket decides which pages
+ * may connect.
  *
  * <h2>Rules</h2>
  * Only {@code GET} and {@code HEAD} of the known files are served, and each endpoint answers its own
@@ -38,9 +43,7 @@ import org.slf4j.LoggerFactory;
  * {@code Content-Type} with a charset, {@code Cache-Control: no-cache},
  * {@code X-Content-Type-Options: nosniff} and a Content Security Policy that allows only the page's own
  * scripts and styles (the page writes log lines as text, never as HTML, so a hostile log line cannot run
- * script either way). {@code /pushline.js} also carries {@code Access-Control-Allow-Origin: *}, so that
- * pages of other origins may import it (a module script from another origin needs CORS); it is a public
- * library, and the WebSocket decides which pages may connect.
+ * script either way).
  *
  * <h2>POST</h2>
  * A {@code POST} changes something (it stops a node), so other sites' pages must not be able to send one:
@@ -54,11 +57,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-final class PageServer implements AutoCloseable {
+public final class PageServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PageServer.class);
 
-  private static final String RESOURCES = "/dev/pushline/examples/logtail/web/";
+  /** The log tail demo's web resources, the default. */
+  private static final String LOGTAIL_RESOURCES = "/dev/pushline/examples/logtail/web/";
   /** The browser client, in pushline-core's jar. */
   private static final String CLIENT = "/dev/pushline/js/pushline.js";
   private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -103,15 +107,45 @@ final class PageServer implements AutoCloseable {
    */
   static PageServer start(String host, int port, String page, List<String> moreFiles, String configJson,
       Map<String, Endpoint> endpoints) throws IOException {
+    return start(host, port, LOGTAIL_RESOURCES, page, moreFiles, Map.of(), configJson, endpoints);
+  }
+
+  /**
+   * Binds {@code host:port} and serves another demo's page: {@code index.html} at {@code /}, with its
+   * {@code app.js} and {@code style.css}, all from {@code resourceDir}.
+   *
+   * @param resourceDir the demo's web resources on the classpath, such as
+   *     {@code /dev/pushline/examples/dashboard/web/}
+   * @param classpathFiles more files by the path they are served at, each an absolute classpath resource
+   *     name, such as {@code "/pushline.js"} to {@code "/dev/pushline/js/pushline.js"}
+   * @param configJson the body of {@code /config.json}
+   * @throws IOException if the address cannot be bound
+   */
+  public static PageServer start(String host, int port, String resourceDir, Map<String, String> classpathFiles,
+      String configJson) throws IOException {
+    return start(host, port, resourceDir, "index.html", List.of(), classpathFiles, configJson, Map.of());
+  }
+
+  private static PageServer start(String host, int port, String resourceDir, String page, List<String> moreFiles,
+      Map<String, String> classpathFiles, String configJson, Map<String, Endpoint> endpoints) throws IOException {
     Objects.requireNonNull(configJson, "configJson");
-    Resource index = Resource.fromClasspath(page);
+    if (!resourceDir.startsWith("/") || !resourceDir.endsWith("/")) {
+      throw new IllegalArgumentException("resourceDir is \"" + resourceDir + "\"; it must start and end with /");
+    }
+    Resource index = Resource.fromClasspath(resourceDir + page, false);
     Map<String, Resource> resources = new HashMap<>();
     resources.put("/", index);
     resources.put("/" + page, index);
     for (String file : concat(List.of("app.js", "style.css"), moreFiles)) {
-      resources.put("/" + file, Resource.fromClasspath(file));
+      resources.put("/" + file, Resource.fromClasspath(resourceDir + file, false));
     }
-    resources.put("/pushline.js", Resource.fromClasspath(CLIENT, true));
+    classpathFiles.forEach((path, name) -> {
+      if (!path.startsWith("/") || resources.containsKey(path)) {
+        throw new IllegalArgumentException("path " + path + " is taken, or does not start with /");
+      }
+      resources.put(path, Resource.fromClasspath(name, true));
+    });
+    resources.putIfAbsent("/pushline.js", Resource.fromClasspath(CLIENT, true));
     resources.put("/config.json", new Resource(configJson.getBytes(StandardCharsets.UTF_8), JSON, false));
     for (String path : endpoints.keySet()) {
       if (resources.containsKey(path) || !path.startsWith("/")) {
@@ -120,8 +154,9 @@ final class PageServer implements AutoCloseable {
     }
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
     AtomicInteger threads = new AtomicInteger();
+    String threadName = threadName(resourceDir);
     ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "logtail-http-" + threads.incrementAndGet());
+      Thread t = new Thread(r, threadName + threads.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
@@ -132,8 +167,15 @@ final class PageServer implements AutoCloseable {
     return pageServer;
   }
 
+  /** {@code logtail-http-} for the log tail's resources, {@code dashboard-http-} for the dashboard's. */
+  private static String threadName(String resourceDir) {
+    String dir = resourceDir.endsWith("/web/") ? resourceDir.substring(0, resourceDir.length() - "/web/".length())
+        : resourceDir.substring(0, resourceDir.length() - 1);
+    return dir.substring(dir.lastIndexOf('/') + 1) + "-http-";
+  }
+
   /** The bound port; the real one when started with port 0. */
-  int port() {
+  public int port() {
     return server.getAddress().getPort();
   }
 
@@ -298,23 +340,19 @@ final class PageServer implements AutoCloseable {
   /** A response body held in memory, with its content type and whether pages of any origin may read it. */
   private record Resource(byte[] body, String contentType, boolean anyOrigin) {
 
-    /** A file of the web resources, for this server's pages only. */
-    static Resource fromClasspath(String name) {
-      return fromClasspath(RESOURCES + name, false);
-    }
-
-    static Resource fromClasspath(String path, boolean anyOrigin) {
-      String contentType = path.endsWith(".html") ? "text/html; charset=utf-8"
-          : path.endsWith(".js") ? "text/javascript; charset=utf-8"
-          : path.endsWith(".css") ? "text/css; charset=utf-8"
+    /** The resource of absolute classpath name {@code name}. */
+    static Resource fromClasspath(String name, boolean anyOrigin) {
+      String contentType = name.endsWith(".html") ? "text/html; charset=utf-8"
+          : name.endsWith(".js") ? "text/javascript; charset=utf-8"
+          : name.endsWith(".css") ? "text/css; charset=utf-8"
           : "application/octet-stream";
-      try (InputStream in = PageServer.class.getResourceAsStream(path)) {
+      try (InputStream in = PageServer.class.getResourceAsStream(name)) {
         if (in == null) {
-          throw new IllegalStateException("resource " + path + " is missing from the classpath");
+          throw new IllegalStateException("resource " + name + " is missing from the classpath");
         }
         return new Resource(in.readAllBytes(), contentType, anyOrigin);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read resource " + path, e);
+        throw new UncheckedIOException("cannot read resource " + name, e);
       }
     }
   }

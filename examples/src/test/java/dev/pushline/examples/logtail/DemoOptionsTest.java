@@ -101,6 +101,16 @@ class DemoOptionsTest {
   }
 
   @Test
+  void withoutFileTheSameOptionsParseAndAnArgumentIsRefused() throws UsageException {
+    assertEquals(new DemoOptions("0.0.0.0", 0, 9001, null, false),
+        DemoOptions.parseWithoutFile("--host", "0.0.0.0", "--port=0", "--http-port", "9001"));
+    assertTrue(DemoOptions.parseWithoutFile("--help").help());
+
+    UsageException e = assertThrows(UsageException.class, () -> DemoOptions.parseWithoutFile("--port", "0", "app.log"));
+    assertEquals("unexpected argument \"app.log\"; this demo takes options only", e.getMessage());
+  }
+
+  @Test
   void usageNamesEveryOption() {
     String usage = DemoOptions.usage();
 

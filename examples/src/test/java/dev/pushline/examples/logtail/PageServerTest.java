@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,30 @@ class PageServerTest {
   }
 
   @Test
+  void servesAnotherDemosResourcesAndFilesFromElsewhereOnTheClasspath() throws Exception {
+    try (PageServer other = PageServer.start("127.0.0.1", 0, "/dev/pushline/examples/logtail/web/",
+        Map.of("/pushline.js", "/dev/pushline/js/pushline.js"), "{}")) {
+      HttpResponse<String> script = send(other, "GET", "/pushline.js");
+
+      assertEquals(200, script.statusCode());
+      assertEquals("text/javascript; charset=utf-8", header(script, "content-type"));
+      assertTrue(script.body().contains("export class Pushline"), script.body());
+      assertEquals(200, send(other, "GET", "/").statusCode());
+      assertEquals(404, send(other, "GET", "/cluster.html").statusCode());
+    }
+  }
+
+  @Test
+  void refusesAClasspathFileThatIsMissingOrTakesAPageFilesPath() {
+    String web = "/dev/pushline/examples/logtail/web/";
+    assertThrows(IllegalStateException.class,
+        () -> PageServer.start("127.0.0.1", 0, web, Map.of("/x.js", "/no/such/file.js"), "{}").close());
+    assertThrows(IllegalArgumentException.class,
+        () -> PageServer.start("127.0.0.1", 0, web, Map.of("/app.js", "/dev/pushline/js/pushline.js"), "{}")
+            .close());
+  }
+
+  @Test
   void failsToStartOnAPortInUse() {
     assertThrows(BindException.class, () -> PageServer.start("127.0.0.1", server.port(), "{}").close());
   }
@@ -109,6 +134,10 @@ class PageServerTest {
   }
 
   private HttpResponse<String> send(String method, String path) throws Exception {
+    return send(server, method, path);
+  }
+
+  private static HttpResponse<String> send(PageServer server, String method, String path) throws Exception {
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
         .timeout(Duration.ofSeconds(10))
         .method(method, HttpRequest.BodyPublishers.noBody())
