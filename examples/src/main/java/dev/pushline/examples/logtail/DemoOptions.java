@@ -20,13 +20,13 @@ import java.util.Objects;
  * @param file the file to follow, or null to generate a sample log
  * @param help whether {@code --help} was given: print {@link #usage()} and do nothing else
  */
-record DemoOptions(String host, int port, int httpPort, Path file, boolean help) {
+public record DemoOptions(String host, int port, int httpPort, Path file, boolean help) {
 
-  static final String DEFAULT_HOST = "127.0.0.1";
-  static final int DEFAULT_PORT = 8025;
-  static final int DEFAULT_HTTP_PORT = 8080;
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_PORT = 8025;
+  public static final int DEFAULT_HTTP_PORT = 8080;
 
-  DemoOptions {
+  public DemoOptions {
     Objects.requireNonNull(host, "host");
   }
 
@@ -40,7 +40,7 @@ record DemoOptions(String host, int port, int httpPort, Path file, boolean help)
    *
    * @throws UsageException with a message for the user when the arguments are wrong
    */
-  static DemoOptions parse(String... args) throws UsageException {
+  public static DemoOptions parse(String... args) throws UsageException {
     String host = DEFAULT_HOST;
     int port = DEFAULT_PORT;
     int httpPort = DEFAULT_HTTP_PORT;
@@ -154,8 +154,8 @@ record DemoOptions(String host, int port, int httpPort, Path file, boolean help)
   }
 
   /** Arguments the demo cannot run with; the message says what is wrong, for the user. */
-  static final class UsageException extends Exception {
-    UsageException(String message) {
+  public static final class UsageException extends Exception {
+    public UsageException(String message) {
       super(message);
     }
   }

@@ -309,7 +309,7 @@ public final class LogTailDemo implements AutoCloseable {
   }
 
   /** How to write {@code bindHost} in a URL: loopback for a wildcard bind, IPv6 in brackets. */
-  static String urlHost(String bindHost) {
+  public static String urlHost(String bindHost) {
     String host = isWildcard(bindHost) ? "127.0.0.1" : bindHost;
     return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
@@ -333,11 +333,13 @@ public final class LogTailDemo implements AutoCloseable {
     return config;
   }
 
-  static boolean isWildcard(String host) {
+  /** Whether {@code host} is a wildcard bind address (every interface). */
+  public static boolean isWildcard(String host) {
     return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
   }
 
-  static boolean isLoopback(String host) {
+  /** Whether {@code host} names this machine only (a name that does not resolve: false). */
+  public static boolean isLoopback(String host) {
     try {
       return InetAddress.getByName(host).isLoopbackAddress();
     } catch (UnknownHostException e) {

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-final class OriginCheckingTransport implements Transport {
+public final class OriginCheckingTransport implements Transport {
 
   private static final Logger log = LoggerFactory.getLogger(OriginCheckingTransport.class);
 
@@ -61,7 +61,7 @@ final class OriginCheckingTransport implements Transport {
    * @param loopbackOnly whether the server is bound to a loopback address, so that only local pages can
    *     reach it
    */
-  OriginCheckingTransport(Transport delegate, boolean loopbackOnly) {
+  public OriginCheckingTransport(Transport delegate, boolean loopbackOnly) {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
     this.loopbackOnly = loopbackOnly;
   }

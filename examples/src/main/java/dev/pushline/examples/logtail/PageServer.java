@@ -22,15 +22,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves the demo's page with the JDK's built-in HTTP server: {@code index.html} (or another page, such as
- * {@link ClusterDemo}'s {@code cluster.html}), {@code app.js} and {@code style.css} from the classpath,
- * {@code /config.json}, which tells the page where the WebSocket is, and the {@link Endpoint}s a demo
- * adds.
+ * Serves a demo's page with the JDK's built-in HTTP server: {@code index.html} (or another page, such as
+ * {@link ClusterDemo}'s {@code cluster.html}), {@code app.js} and {@code style.css} from the classpath (the
+ * log tail's web resources, or another demo's folder of them), {@code /config.json}, which tells the page
+ * where the WebSocket is, and the {@link Endpoint}s a demo adds.
  *
  * <h2>Rules</h2>
  * Only {@code GET} and {@code HEAD} of the known files are served, and each endpoint answers its own
@@ -41,10 +42,11 @@ import org.slf4j.LoggerFactory;
  * script either way).
  *
  * <h2>POST</h2>
- * A {@code POST} changes something (it stops a node), so other sites' pages must not be able to send one:
- * it needs an {@code Origin} header naming exactly the host and port the request was sent to (a page of
- * this server), and when the server is bound to a loopback address that host must be this machine (which
- * also defeats DNS rebinding). Otherwise 403. Browsers always send {@code Origin} with a {@code POST}.
+ * A {@code POST} changes something (it stops a node, or logs a user in), so other sites' pages must not be
+ * able to send one: it needs an {@code Origin} header naming exactly the host and port the request was sent
+ * to (a page of this server), and when the server is bound to a loopback address that host must be this
+ * machine (which also defeats DNS rebinding). Otherwise 403. Browsers always send {@code Origin} with a
+ * {@code POST}.
  *
  * <h2>Lifecycle</h2>
  * {@link #start} binds and returns once the server accepts requests; {@link #close} stops it, frees the
@@ -52,7 +54,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-final class PageServer implements AutoCloseable {
+public final class PageServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PageServer.class);
 
@@ -62,6 +64,9 @@ final class PageServer implements AutoCloseable {
       + "frame-ancestors 'none'";
 
   private static final String JSON = "application/json; charset=utf-8";
+
+  /** The largest request body an endpoint is given; a larger one is answered 413. */
+  static final int MAX_BODY_BYTES = 16 * 1024;
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -99,13 +104,40 @@ final class PageServer implements AutoCloseable {
    */
   static PageServer start(String host, int port, String page, List<String> moreFiles, String configJson,
       Map<String, Endpoint> endpoints) throws IOException {
+    return start(host, port, RESOURCES, page, moreFiles, configJson, endpoints);
+  }
+
+  /**
+   * Binds {@code host:port} and serves {@code page} at {@code /}, from the web resources in
+   * {@code resourceDir}: how another demo (the chat) serves its own page.
+   *
+   * @param resourceDir the classpath folder of the page's files, such as
+   *     {@code /dev/pushline/examples/chat/web/}
+   * @param page the page's file name in {@code resourceDir}, served at {@code /} and under its name
+   * @param moreFiles other files to serve beside {@code app.js} and {@code style.css}: a name in
+   *     {@code resourceDir}, or an absolute classpath path (starting with {@code /}), served under its last
+   *     segment ({@code /dev/pushline/js/pushline.js} at {@code /pushline.js})
+   * @param configJson the body of {@code /config.json}
+   * @param endpoints endpoints by path ({@code /login}); a path may not be one of the files'
+   * @throws IOException if the address cannot be bound
+   */
+  public static PageServer start(String host, int port, String resourceDir, String page, List<String> moreFiles,
+      String configJson, Map<String, Endpoint> endpoints) throws IOException {
+    Objects.requireNonNull(resourceDir, "resourceDir");
     Objects.requireNonNull(configJson, "configJson");
-    Resource index = Resource.fromClasspath(page);
+    if (!resourceDir.startsWith("/") || !resourceDir.endsWith("/")) {
+      throw new IllegalArgumentException("resourceDir is \"" + resourceDir + "\"; it must start and end with /");
+    }
+    Resource index = Resource.fromClasspath(resourceDir + page);
     Map<String, Resource> resources = new HashMap<>();
     resources.put("/", index);
     resources.put("/" + page, index);
     for (String file : concat(List.of("app.js", "style.css"), moreFiles)) {
-      resources.put("/" + file, Resource.fromClasspath(file));
+      if (file.startsWith("/")) {
+        resources.put(file.substring(file.lastIndexOf('/')), Resource.fromClasspath(file));
+      } else {
+        resources.put("/" + file, Resource.fromClasspath(resourceDir + file));
+      }
     }
     resources.put("/config.json", new Resource(configJson.getBytes(StandardCharsets.UTF_8), JSON));
     for (String path : endpoints.keySet()) {
@@ -128,7 +160,7 @@ final class PageServer implements AutoCloseable {
   }
 
   /** The bound port; the real one when started with port 0. */
-  int port() {
+  public int port() {
     return server.getAddress().getPort();
   }
 
@@ -204,9 +236,17 @@ final class PageServer implements AutoCloseable {
       sendJson(exchange, 403, error("only this page may send POST requests here (Origin must match Host)"));
       return;
     }
+    byte[] request = exchange.getRequestBody().readNBytes(MAX_BODY_BYTES + 1);
+    if (request.length > MAX_BODY_BYTES) {
+      sendJson(exchange, 413, error("the request body is over " + MAX_BODY_BYTES + " bytes"));
+      return;
+    }
     String body;
     try {
-      body = endpoint.action().get();
+      body = endpoint.action().apply(new String(request, StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      sendJson(exchange, 400, error(e.getMessage())); // the request is wrong, said to the user
+      return;
     } catch (IllegalStateException e) {
       sendJson(exchange, 409, error(e.getMessage())); // not possible now, said to the user
       return;
@@ -262,14 +302,26 @@ final class PageServer implements AutoCloseable {
   }
 
   /**
-   * A JSON endpoint: {@code action} runs for each request of {@code method} and returns the body of a 200
-   * answer; an {@link IllegalStateException} becomes 409 and any other exception 500, each with
-   * {@code {"error": message}}. It runs on the server's threads.
+   * A JSON endpoint: {@code action} runs for each request of {@code method}, with the request's body (UTF-8,
+   * at most {@value #MAX_BODY_BYTES} bytes; empty when there is none), and returns the body of a 200 answer;
+   * an {@link IllegalArgumentException} (the request is wrong) becomes 400, an {@link IllegalStateException}
+   * (not possible now) 409 and any other exception 500, each with {@code {"error": message}}. It runs on the
+   * server's threads.
    */
-  record Endpoint(String method, Supplier<String> action) {
-    Endpoint {
+  public record Endpoint(String method, Function<String, String> action) {
+    public Endpoint {
       Objects.requireNonNull(method, "method");
       Objects.requireNonNull(action, "action");
+    }
+
+    /** An endpoint that does not read the request's body. */
+    public Endpoint(String method, Supplier<String> action) {
+      this(method, ignoringBody(action));
+    }
+
+    private static Function<String, String> ignoringBody(Supplier<String> action) {
+      Objects.requireNonNull(action, "action");
+      return body -> action.get();
     }
   }
 
@@ -290,18 +342,19 @@ final class PageServer implements AutoCloseable {
   /** A response body held in memory, with its content type. */
   private record Resource(byte[] body, String contentType) {
 
-    static Resource fromClasspath(String name) {
-      String contentType = name.endsWith(".html") ? "text/html; charset=utf-8"
-          : name.endsWith(".js") ? "text/javascript; charset=utf-8"
-          : name.endsWith(".css") ? "text/css; charset=utf-8"
+    /** {@code path}: the resource's absolute classpath path. */
+    static Resource fromClasspath(String path) {
+      String contentType = path.endsWith(".html") ? "text/html; charset=utf-8"
+          : path.endsWith(".js") ? "text/javascript; charset=utf-8"
+          : path.endsWith(".css") ? "text/css; charset=utf-8"
           : "application/octet-stream";
-      try (InputStream in = PageServer.class.getResourceAsStream(RESOURCES + name)) {
+      try (InputStream in = PageServer.class.getResourceAsStream(path)) {
         if (in == null) {
-          throw new IllegalStateException("resource " + RESOURCES + name + " is missing from the classpath");
+          throw new IllegalStateException("resource " + path + " is missing from the classpath");
         }
         return new Resource(in.readAllBytes(), contentType);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read resource " + RESOURCES + name, e);
+        throw new UncheckedIOException("cannot read resource " + path, e);
       }
     }
   }
