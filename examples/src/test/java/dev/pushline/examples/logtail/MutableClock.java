@@ -10,17 +10,17 @@ import java.time.ZoneId;
  *
  * <p>Thread-safe.
  */
-final class MutableClock extends Clock {
+public final class MutableClock extends Clock {
 
   private final ZoneId zone;
   private volatile Instant now;
 
-  MutableClock(Instant start, ZoneId zone) {
+  public MutableClock(Instant start, ZoneId zone) {
     this.now = start;
     this.zone = zone;
   }
 
-  void advance(Duration step) {
+  public void advance(Duration step) {
     now = now.plus(step);
   }
 
