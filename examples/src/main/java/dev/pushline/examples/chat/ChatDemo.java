@@ -257,7 +257,7 @@ public final class ChatDemo implements AutoCloseable {
   /** Prints where to connect, each URL on a line of its own. */
   void printBanner(PrintStream out) {
     out.println("WebSocket: " + webSocketUri());
-    out.println("Page:      " + pageUri() + "  (open it in two browser windows and log in as two users)");
+    out.println("Page:      " + pageUri() + "  (open it in two tabs and log in as two users)");
     if (LogTailDemo.isWildcard(options.host())) {
       out.println("(listening on every interface: from other machines use this machine's name or address)");
     }
