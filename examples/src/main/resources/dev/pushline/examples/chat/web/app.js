@@ -42,6 +42,8 @@ let session = null;      // { user, token, expiresAt } from the last login
 let client = null;       // the Pushline client while logged in
 let room = null;         // the room shown
 let sub = null;          // the subscription to its channel
+let epoch = null;        // the epoch of the channel's stream the messages shown come from
+let loggedInAgain = false; // whether the page logged in again after a refused token, since it last got in
 const here = new Map();  // client id -> user name: who is in the room, from presence and join/leave
 const gone = new Set();  // client ids that left since the subscription started (a late presence reply may still list them)
 
@@ -127,11 +129,19 @@ function startChat() {
   const url = `${scheme}://${location.hostname}:${config.webSocketPort}${config.webSocketPath}`;
   const c = new Pushline(url, { token });
   client = c;
+  loggedInAgain = false;
   c.on('state', (e) => {
     if (c !== client) return;
     if (e.state === 'connecting') {
       setStatus(e.previous === 'connected' ? 'reconnecting' : 'connecting',
         e.previous === 'connected' ? `Reconnecting… (${e.reason})` : 'Connecting…');
+    } else if (e.state === 'disconnected' && e.code === 3501 && !loggedInAgain) {
+      // The server refused the token: it restarted (a new secret) or the token was revoked. Log in again
+      // with the same name, once; pushline.js does not retry a refused token by itself.
+      loggedInAgain = true;
+      session.expiresAt = 0;
+      setStatus('reconnecting', 'Logging in again…');
+      setTimeout(() => { if (c === client) c.connect(); }, 0);
     } else if (e.state === 'disconnected') {
       setStatus('offline', `Offline: ${e.reason}. Log out and in again to retry.`);
     }
@@ -178,6 +188,7 @@ function joinRoom(name) {
   room = name;
   for (const b of el.rooms.querySelectorAll('[data-room]')) b.setAttribute('aria-pressed', String(b.dataset.room === name));
   el.messages.replaceChildren();
+  epoch = null;
   here.clear();
   gone.clear();
   renderPresence();
@@ -203,13 +214,18 @@ function onSubscribed(s, e) {
     if (e.recovered) {
       addMarker('Reconnected', 'reconnected');
     } else {
-      // The server could not replay what this page missed (it restarted, or the messages left its history):
-      // start over from its recent messages.
-      el.messages.replaceChildren();
-      addMarker('Reconnected: messages sent while you were away could not all be recovered; showing the latest',
-        'gap');
+      // The server could not replay everything this page missed: the messages left its history (the recent
+      // ones follow), or it restarted (a new stream: start over from its recent messages).
+      if (e.epoch !== epoch) {
+        el.messages.replaceChildren();
+        addMarker('Reconnected after a server restart: messages sent while you were away, if any, are lost', 'gap');
+      } else {
+        addMarker('Reconnected: some messages sent while you were away left the room\'s history and are lost', 'gap');
+      }
     }
   }
+  epoch = e.epoch;
+  loggedInAgain = false;
   setStatus('connected', `Connected to #${room}`);
   loadPresence(s);
 }
