@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * The chat page in headless Chromium against the whole demo on real sockets (both ports 0): users log in,
  * see each other in the room, exchange messages, a newcomer gets the recent ones from history, a page that
  * leaves drops out of the others' lists, a page whose connection the server cuts comes back with nothing
- * missed and nothing twice, and a page whose token expires logs in again and keeps its connection.
+ * missed and nothing twice, a page whose token expires logs in again and keeps its connection, and after a
+ * restart (a new token secret, a new stream) a page logs in again and says messages may be missing.
  *
  * <h2>The page's DOM contract</h2>
  * The test reads and drives the page only through these:
@@ -158,6 +159,35 @@ class ChatBrowserIT {
     assertEquals(2, demo.pushServer().connections().size(), "alice's new connection and bob's");
     assertEquals(List.of(), alice.errors(), "uncaught errors in alice's page");
     assertEquals(List.of(), bob.errors(), "uncaught errors in bob's page");
+  }
+
+  @Test
+  void afterARestartThePageLogsInAgainAndSaysThatMessagesMayBeMissing() throws Exception {
+    demo = ChatDemo.start(DemoOptions.parse("--port", "0", "--http-port", "0"));
+    Browser.Page alice = logIn("alice");
+    send(alice, "before the restart");
+    awaitMessages(alice, "alice: before the restart");
+
+    // The same ports (the page keeps them), a new secret (alice's token is refused) and a new stream
+    // (a new epoch: nothing to resume from).
+    int port = demo.webSocketUri().getPort();
+    int httpPort = demo.pageUri().getPort();
+    demo.close();
+    demo = null;
+    demo = ChatDemo.start(DemoOptions.parse("--port", String.valueOf(port), "--http-port",
+        String.valueOf(httpPort)));
+
+    alice.waitForSelector("[data-part=\"messages\"] .marker[data-kind=\"gap\"]");
+    alice.waitForSelector(CONNECTED);
+    awaitMessages(alice);
+    awaitUsers(alice, "alice");
+    send(alice, "after the restart");
+    awaitMessages(alice, "alice: after the restart");
+    alice.screenshot("ChatBrowserIT-restarted");
+
+    assertEquals(List.of("gap"), markers(alice));
+    assertEquals(List.of("alice: after the restart"), serverHistory("lobby"));
+    assertEquals(List.of(), alice.errors(), "uncaught errors in the page");
   }
 
   @Test
