@@ -23,14 +23,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The chat demo: a few chat rooms, each a Pushline channel {@code room:<name>}, with who is in the room
- * (presence), the last {@value #HISTORY_SIZE} messages for whoever comes in (history), messages sent by
- * the pages through the server's authorization, and a token per user from the demo's login step.
+ * (presence), the last {@value #HISTORY_SIZE} messages for whoever comes in (history), messages published
+ * by the pages through the server's authorization hook, which stamps the sender, and a token per user from
+ * the demo's login step.
  *
  * <pre>
  * mvn -q -DskipTests package &amp;&amp; java -cp examples/target/pushline-demo.jar dev.pushline.examples.chat.ChatDemo
@@ -41,10 +41,10 @@ import org.slf4j.LoggerFactory;
  *   <li>a {@link TokenIssuer} with a random secret: HS256 tokens with the user name as {@code sub}, valid
  *       for {@link TokenIssuer#TOKEN_TTL};</li>
  *   <li>a {@link PushServer} on {@code --port} that authenticates with the issuer's {@code JwtAuthenticator},
- *       authorizes with a {@link RoomAuthorizer} (subscribe to the rooms when logged in; publish nowhere),
- *       keeps presence and history in the {@value #NAMESPACE} namespace, answers the rpc
- *       {@value ChatMessages#METHOD} with {@link ChatMessages} (which publishes each message under the
- *       caller's user name), and checks origins with an {@link OriginCheckingTransport};</li>
+ *       lets clients publish ({@code allowClientPublish()}) and authorizes with a {@link RoomAuthorizer}
+ *       (subscribe and publish to the rooms when logged in; each message published as
+ *       {@code {user, text, sentAt}} with the user name from the token), keeps presence and history in the
+ *       {@value #NAMESPACE} namespace, and checks origins with an {@link OriginCheckingTransport};</li>
  *   <li>a {@link PageServer} on {@code --http-port} with the page, {@code pushline.js} (the browser client,
  *       from pushline-core's resources), {@code /config.json} and {@code POST /login} ({@link Login}).</li>
  * </ul>
@@ -185,26 +185,24 @@ public final class ChatDemo implements AutoCloseable {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(clock, "clock");
     TokenIssuer tokens = TokenIssuer.withRandomSecret(clock);
-    RoomAuthorizer authorizer = new RoomAuthorizer(roomChannels());
-    AtomicReference<PushServer> server = new AtomicReference<>();
-    ChatMessages messages = new ChatMessages(authorizer, name -> server.get().channel(name), clock);
+    RoomAuthorizer authorizer = new RoomAuthorizer(roomChannels(), clock);
     PushServer push = null;
     PageServer page = null;
     try {
-      server.set(PushServer.builder()
+      push = PushServer.builder()
           .host(options.host())
           .port(options.port())
           .authenticator(tokens.authenticator())
+          .allowClientPublish()
           .channelAuthorizer(authorizer)
           .channelOptions(NAMESPACE, roomOptions())
-          .rpc(ChatMessages.METHOD, messages)
           // As in the log tail demo: the page comes from another port, and on a non-loopback bind from
           // whatever name the machine is reached by, so the transport wrapper checks origins.
           .allowedOrigins("*")
           .transport(new OriginCheckingTransport(WebSocketTransport.create(),
               LogTailDemo.isLoopback(options.host())))
-          .build());
-      push = server.get().start();
+          .build()
+          .start();
       Login login = new Login(tokens);
       try {
         page = PageServer.start(options.host(), options.httpPort(), RESOURCES, "index.html",
@@ -319,9 +317,8 @@ public final class ChatDemo implements AutoCloseable {
     config.add("rooms", new Gson().toJsonTree(ROOMS));
     config.addProperty("namespace", NAMESPACE);
     config.addProperty("history", HISTORY_SIZE);
-    config.addProperty("sendMethod", ChatMessages.METHOD);
-    config.addProperty("event", ChatMessages.EVENT);
-    config.addProperty("maxMessageChars", ChatMessages.MAX_TEXT_CHARS);
+    config.addProperty("event", RoomAuthorizer.EVENT);
+    config.addProperty("maxMessageChars", RoomAuthorizer.MAX_TEXT_CHARS);
     config.addProperty("maxNameChars", Login.MAX_NAME_CHARS);
     return config.toString();
   }

@@ -224,7 +224,7 @@ class ChatBrowserIT {
     page.press(LOGIN_NAME, "Enter");
     page.waitForSelector(CONNECTED);
 
-    String tooLong = "x".repeat(ChatMessages.MAX_TEXT_CHARS + 1);
+    String tooLong = "x".repeat(RoomAuthorizer.MAX_TEXT_CHARS + 1);
     page.fill(MESSAGE, tooLong);
     page.press(MESSAGE, "Enter");
     page.waitForSelector(ERROR + "[data-code=\"message_too_long\"]");
@@ -232,6 +232,13 @@ class ChatBrowserIT {
     assertEquals(tooLong, page.evaluate("(selector) => document.querySelector(selector).value", MESSAGE)
         .getAsString(), "the text stays, to be shortened");
     page.screenshot("ChatBrowserIT-errors");
+
+    // A text the page lets through and the server refuses: U+001F is blank to Java's strip(), not to
+    // JavaScript's trim(), so the server finds the message empty.
+    page.fill(MESSAGE, "\u001f");
+    page.press(MESSAGE, "Enter");
+    page.waitForSelector(ERROR + "[data-code=\"forbidden\"]");
+    assertTrue(page.texts(ERROR).get(0).contains("refused by the server"), page.texts(ERROR).toString());
     send(page, "short enough");
     awaitMessages(page, "dave: short enough");
     page.waitForSelector(ERROR, "hidden", Duration.ofSeconds(10));

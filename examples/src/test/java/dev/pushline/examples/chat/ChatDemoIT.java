@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.pushline.ClientInfo;
@@ -49,9 +48,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The chat demo's server side on real sockets (both ports 0): the login endpoint, the tokens it issues as
- * the push server sees them, the channel rule, the message handler's checks, presence and history. Clients
- * are {@link PushClient}s with the tokens the endpoint issued, or raw WebSockets where a client must break
- * the rules. Every wait is bounded; nothing sleeps.
+ * the push server sees them, the channel rules, the checks and stamping of published messages, presence and
+ * history. Clients are {@link PushClient}s with the tokens the endpoint issued, or raw WebSockets where a
+ * client must break the rules. Every wait is bounded; nothing sleeps.
  */
 class ChatDemoIT {
 
@@ -156,6 +155,18 @@ class ChatDemoIT {
   }
 
   @Test
+  void anAnonymousClientCannotPublish() throws Exception {
+    try (WebSocketRecorder socket = WebSocketRecorder.connect(HTTP, demo.webSocketUri(), null)) {
+      socket.send("{\"type\":\"publish\",\"id\":1,\"channel\":\"room:lobby\",\"event\":\"message\","
+          + "\"data\":{\"text\":\"hi\"}}");
+
+      assertEquals("unauthorized", socket.expect("error").get("code").getAsString());
+      assertEquals(CloseCodes.UNAUTHORIZED, socket.awaitCloseCode());
+    }
+    assertEquals(0, demo.room("lobby").history().size());
+  }
+
+  @Test
   void anAnonymousClientCannotSubscribe() throws Exception {
     try (WebSocketRecorder socket = WebSocketRecorder.connect(HTTP, demo.webSocketUri(), null)) {
       socket.send("{\"type\":\"subscribe\",\"id\":1,\"channel\":\"room:lobby\"}");
@@ -165,7 +176,7 @@ class ChatDemoIT {
     }
   }
 
-  // --- the channel rule and the message handler --------------------------------------------------
+  // --- the channel rules and published messages --------------------------------------------------
 
   @Test
   void aUserMaySubscribeToTheRoomsOnly() throws Exception {
@@ -185,74 +196,74 @@ class ChatDemoIT {
     BlockingQueue<Publication> atBob = new LinkedBlockingQueue<>();
     bob.subscribe("room:lobby", atBob::add).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
-    JsonElement answer = alice.rpc(ChatMessages.METHOD, Map.of("channel", "room:lobby", "text", "  hello bob "))
+    alice.publish("room:lobby", RoomAuthorizer.EVENT, Map.of("text", "  hello bob "))
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     Publication p = atBob.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
     assertNotNull(p, "bob got nothing");
-    assertEquals(ChatMessages.EVENT, p.event());
-    assertEquals(1, answer.getAsJsonObject().get("offset").getAsLong());
+    assertEquals(RoomAuthorizer.EVENT, p.event());
     assertEquals(1, p.offset());
     JsonObject data = p.data().getAsJsonObject();
     assertEquals("alice", data.get("user").getAsString());
     assertEquals("hello bob", data.get("text").getAsString());
     assertEquals(clock.millis(), data.get("sentAt").getAsLong());
+    assertEquals(Set.of("user", "text", "sentAt"), data.keySet());
   }
 
   @Test
-  void aMessageThatClaimsAnotherSenderIsRefused() throws Exception {
+  void aMessageThatClaimsAnotherSenderIsPublishedUnderTheRealOne() throws Exception {
     PushClient alice = connect(token("alice"));
+    PushClient bob = connect(token("bob"));
+    BlockingQueue<Publication> atBob = new LinkedBlockingQueue<>();
+    bob.subscribe("room:lobby", atBob::add).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
-    PushException e = failure(alice.rpc(ChatMessages.METHOD,
-        Map.of("channel", "room:lobby", "text", "hi, I am bob", "user", "bob")));
-    alice.rpc(ChatMessages.METHOD, Map.of("channel", "room:lobby", "text", "hi", "user", "alice"))
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    alice.publish("room:lobby", RoomAuthorizer.EVENT,
+        Map.of("user", "bob", "text", "hi, I am bob", "sentAt", 0)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
-    assertEquals("forbidden", e.code());
-    assertTrue(e.getMessage().contains("logged in as alice"), e.getMessage());
+    Publication p = atBob.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertNotNull(p, "bob got nothing");
+    JsonObject data = p.data().getAsJsonObject();
+    assertEquals("alice", data.get("user").getAsString(), "the sender the token says, not the page");
+    assertEquals(clock.millis(), data.get("sentAt").getAsLong(), "the server's time, not the page's");
     assertEquals(List.of("alice"), demo.room("lobby").history().stream()
-        .map(p -> p.data().getAsJsonObject().get("user").getAsString()).toList(), "only the honest one");
-  }
-
-  @Test
-  void aClientCannotPublishDirectly() throws Exception {
-    PushClient alice = connect(token("alice"));
-
-    PushException e = failure(alice.publish("room:lobby", ChatMessages.EVENT,
-        Map.of("user", "bob", "text", "spoofed")));
-
-    assertEquals("forbidden", e.code());
-    assertEquals(0, demo.room("lobby").history().size());
+        .map(h -> h.data().getAsJsonObject().get("user").getAsString()).toList());
   }
 
   @Test
   void aMessageOverTheLimitIsRefusedAndOneAtTheLimitIsSent() throws Exception {
     PushClient alice = connect(token("alice"));
 
-    PushException tooLong = failure(alice.rpc(ChatMessages.METHOD,
-        Map.of("channel", "room:lobby", "text", "é".repeat(ChatMessages.MAX_TEXT_CHARS + 1))));
-    alice.rpc(ChatMessages.METHOD, Map.of("channel", "room:lobby", "text", "é".repeat(ChatMessages.MAX_TEXT_CHARS)))
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    PushException tooLong = failure(alice.publish("room:lobby", RoomAuthorizer.EVENT,
+        Map.of("text", "é".repeat(RoomAuthorizer.MAX_TEXT_CHARS + 1))));
+    alice.publish("room:lobby", RoomAuthorizer.EVENT,
+        Map.of("text", " " + "é".repeat(RoomAuthorizer.MAX_TEXT_CHARS) + " ")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
-    assertEquals("message_too_long", tooLong.code());
-    assertTrue(tooLong.getMessage().endsWith("the message is 501 characters long; the limit is 500"),
-        tooLong.getMessage());
+    assertEquals("forbidden", tooLong.code());
     assertEquals(1, demo.room("lobby").history().size());
+    assertEquals(RoomAuthorizer.MAX_TEXT_CHARS, demo.room("lobby").history().get(0).data().getAsJsonObject()
+        .get("text").getAsString().length());
   }
 
   @Test
-  void anEmptyMessageAMessageToAnotherChannelAndAMalformedOneAreRefused() throws Exception {
+  void anEmptyOrMalformedMessageAnotherEventAndAnotherChannelAreRefused() throws Exception {
     PushClient alice = connect(token("alice"));
 
-    assertEquals("empty_message", failure(alice.rpc(ChatMessages.METHOD,
-        Map.of("channel", "room:lobby", "text", " \n "))).code());
-    assertEquals("forbidden", failure(alice.rpc(ChatMessages.METHOD,
-        Map.of("channel", "room:secret", "text", "hi"))).code());
-    assertEquals("forbidden", failure(alice.rpc(ChatMessages.METHOD,
-        Map.of("channel", "user:alice", "text", "hi"))).code());
-    assertEquals("bad_request", failure(alice.rpc(ChatMessages.METHOD, Map.of("channel", "room:lobby"))).code());
-    assertEquals("bad_request", failure(alice.rpc(ChatMessages.METHOD, "hi")).code());
+    assertEquals("forbidden", failure(alice.publish("room:lobby", RoomAuthorizer.EVENT,
+        Map.of("text", " \n "))).code());
+    assertEquals("forbidden", failure(alice.publish("room:lobby", RoomAuthorizer.EVENT,
+        Map.of("user", "alice"))).code());
+    assertEquals("forbidden", failure(alice.publish("room:lobby", RoomAuthorizer.EVENT,
+        Map.of("text", 42))).code());
+    assertEquals("forbidden", failure(alice.publish("room:lobby", RoomAuthorizer.EVENT, "hi")).code());
+    assertEquals("forbidden", failure(alice.publish("room:lobby", RoomAuthorizer.EVENT, null)).code());
+    assertEquals("forbidden", failure(alice.publish("room:lobby", "typing", Map.of("text", "hi"))).code());
+    assertEquals("forbidden", failure(alice.publish("room:secret", RoomAuthorizer.EVENT,
+        Map.of("text", "hi"))).code());
+    assertEquals("forbidden", failure(alice.publish("user:alice", RoomAuthorizer.EVENT,
+        Map.of("text", "hi"))).code());
+    assertEquals("forbidden", failure(alice.publish("logs", RoomAuthorizer.EVENT, Map.of("text", "hi"))).code());
     assertEquals(0, demo.room("lobby").history().size());
+    assertEquals(0, demo.pushServer().channel("room:secret").history().size());
   }
 
   // --- presence and history ----------------------------------------------------------------------
@@ -293,7 +304,7 @@ class ChatDemoIT {
     PushClient alice = connect(token("alice"));
     int sent = ChatDemo.HISTORY_SIZE + 5;
     for (int i = 1; i <= sent; i++) {
-      alice.rpc(ChatMessages.METHOD, Map.of("channel", "room:lobby", "text", "message " + i))
+      alice.publish("room:lobby", RoomAuthorizer.EVENT, Map.of("text", "message " + i))
           .get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
     PushClient bob = connect(token("bob"));

@@ -3,9 +3,10 @@
 // Lifecycle: load /config.json; the user logs in (POST /login with a name; the answer holds a token for
 // the push server); connect with that token; join a room: subscribe to its channel `room:<name>` with the
 // last messages from history and join/leave events; show who is there from `presence` plus those events;
-// send messages with the rpc `chat.send`, whose server-side handler publishes them under the user name of
-// the token (the page never says who it is in a message). pushline.js reconnects on its own and resumes the
-// room's channel where it left off, so messages missed meanwhile arrive once each.
+// send messages by publishing `{ text }` to the room's channel, which the server's authorization hook turns
+// into `{ user, text, sentAt }` with the user name of the token (the page never says who it is in a
+// message, and could not). pushline.js reconnects on its own and resumes the room's channel where it left
+// off, so messages missed meanwhile arrive once each.
 //
 // Tokens are short-lived: the client asks `token()` before each connection and when the server says
 // `token_expired`; a token close to its expiry is replaced by logging in again with the same name.
@@ -309,13 +310,19 @@ function append(li) {
 
 el.composer.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const text = el.message.value;
-  if (text.trim() === '' || !client) return;
-  const channel = channelOf(room);
+  const text = el.message.value.trim();
+  if (text === '' || !client) return;
+  const length = [...text].length;
+  if (length > config.maxMessageChars) {
+    // The server would refuse it (forbidden, without saying why): explain before sending.
+    showError('message_too_long', `The message is ${length} characters long; the limit is ${config.maxMessageChars}.`);
+    return;
+  }
   try {
-    await client.rpc(config.sendMethod, { channel, text });
+    await client.publish(channelOf(room), config.event, { text });
   } catch (e) {
-    showError(e.code, e.message); // the text stays in the input, to be shortened or sent again
+    // The text stays in the input, to be shortened or sent again.
+    showError(e.code, e.code === 'forbidden' ? 'Message refused by the server.' : `Not sent: ${e.message}`);
     return;
   }
   showError(null);
@@ -325,7 +332,7 @@ el.composer.addEventListener('submit', async (event) => {
 
 el.message.addEventListener('input', updateCounter);
 
-/** "12 / 500", marked when over: the server refuses longer messages (message_too_long). */
+/** "12 / 500", marked when over: the server refuses longer messages. */
 function updateCounter() {
   const length = [...el.message.value.trim()].length;
   el.counter.textContent = length > 0 ? `${length} / ${config.maxMessageChars}` : '';
