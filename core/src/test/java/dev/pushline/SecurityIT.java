@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.nimbusds.jose.JOSEException;
@@ -524,6 +525,132 @@ class SecurityIT {
     JsonObject marker = reader.nextJson();
     assertEquals("announcements", marker.get("channel").getAsString(), marker.toString());
     assertEquals(1, marker.get("offset").getAsLong(), "a refused publication took an offset: " + marker);
+  }
+
+  // --- what clients publish: ChannelAuthorizer.publication ------------------------------------------
+
+  /**
+   * Allows everything and publishes {@code {"user": <the publisher>, "text": <its text>}}; refuses data that
+   * is not an object with a string {@code text} (null), and throws on the text "boom".
+   */
+  private static final ChannelAuthorizer STAMPING = new ChannelAuthorizer() {
+    @Override
+    public boolean maySubscribe(Principal principal, String channel) {
+      return true;
+    }
+
+    @Override
+    public boolean mayPublish(Principal principal, String channel) {
+      return true;
+    }
+
+    @Override
+    public JsonElement publication(Principal principal, String channel, String event,
+        JsonElement data) {
+      if (!data.isJsonObject() || !data.getAsJsonObject().has("text")
+          || !data.getAsJsonObject().get("text").isJsonPrimitive()) {
+        return null;
+      }
+      String text = data.getAsJsonObject().get("text").getAsString();
+      if (text.equals("boom")) {
+        throw new IllegalStateException("the hook failed");
+      }
+      JsonObject stamped = new JsonObject();
+      stamped.addProperty("user", principal.userId());
+      stamped.addProperty("text", text);
+      return stamped;
+    }
+  };
+
+  private static String publishData(long id, String channel, String data) {
+    return "{\"type\":\"publish\",\"id\":" + id + ",\"channel\":\"" + channel + "\",\"event\":\"message\""
+        + (data == null ? "" : ",\"data\":" + data) + "}";
+  }
+
+  @Test
+  void publicationHooksReplacementIsWhatSubscribersReceiveAndHistoryKeeps() throws Exception {
+    PushServer server = start(jwtServer().allowClientPublish().channelAuthorizer(STAMPING));
+    JdkClient bob = welcomed(server, token("bob"));
+    subscribed(bob, 1, "chat");
+    JdkClient alice = welcomed(server, token("alice"));
+    alice.send(publishData(2, "chat", "{\"user\":\"bob\",\"text\":\"I am bob\",\"extra\":1}"));
+    assertReply(alice.nextJson(), "published", 2);
+
+    JsonObject received = bob.nextJson();
+    assertType("publication", received);
+    assertEquals(json("{\"user\":\"alice\",\"text\":\"I am bob\"}"), received.get("data"), received.toString());
+    List<Publication> history = server.channel("chat").history();
+    assertEquals(1, history.size(), history.toString());
+    assertEquals(json("{\"user\":\"alice\",\"text\":\"I am bob\"}"), history.get(0).data());
+
+    JdkClient late = welcomed(server, token("carol"));
+    late.send("{\"type\":\"subscribe\",\"id\":3,\"channel\":\"chat\",\"history\":10}");
+    assertReply(late.nextJson(), "subscribed", 3);
+    JsonObject replayed = late.nextJson();
+    assertEquals(json("{\"user\":\"alice\",\"text\":\"I am bob\"}"), replayed.get("data"), replayed.toString());
+  }
+
+  @Test
+  void publicationTheHookRefusesIsForbiddenAndNothingIsPublished() throws Exception {
+    PushServer server = start(jwtServer().allowClientPublish().channelAuthorizer(STAMPING));
+    JdkClient bob = welcomed(server, token("bob"));
+    subscribed(bob, 1, "chat");
+    JdkClient alice = welcomed(server, token("alice"));
+    alice.send(publishData(2, "chat", "\"just a string\""));
+    assertError(alice.nextJson(), "forbidden", 2);
+    alice.send(publishData(3, "chat", null));
+    assertError(alice.nextJson(), "forbidden", 3);
+    alice.send(publishData(4, "chat", "{\"text\":\"ok\"}"));
+    assertReply(alice.nextJson(), "published", 4);
+
+    JsonObject first = bob.nextJson();
+    assertEquals(1, first.get("offset").getAsLong(), "a refused publication took an offset: " + first);
+    assertEquals("ok", first.getAsJsonObject("data").get("text").getAsString(), first.toString());
+    assertEquals(1, server.channel("chat").history().size());
+  }
+
+  @Test
+  void publicationHookThatThrowsIsForbiddenAndTheConnectionStays() throws Exception {
+    PushServer server = start(jwtServer().allowClientPublish().channelAuthorizer(STAMPING));
+    JdkClient alice = welcomed(server, token("alice"));
+    alice.send(publishData(2, "chat", "{\"text\":\"boom\"}"));
+    assertError(alice.nextJson(), "forbidden", 2);
+    alice.send(ping(3));
+    assertReply(alice.nextJson(), "pong", 3);
+    alice.send(publishData(4, "chat", "{\"text\":\"after\"}"));
+    JsonObject published = alice.nextJson();
+    assertReply(published, "published", 4);
+    assertEquals(1, published.get("offset").getAsLong(), "the refused publication took an offset");
+    assertEquals(0, server.channel("chat").history().stream()
+        .filter(p -> p.data().toString().contains("boom")).count());
+  }
+
+  @Test
+  void defaultPublicationHookPublishesTheDataAsSent() throws Exception {
+    ChannelAuthorizer onlyMayPublish = new ChannelAuthorizer() {
+      @Override
+      public boolean maySubscribe(Principal principal, String channel) {
+        return true;
+      }
+
+      @Override
+      public boolean mayPublish(Principal principal, String channel) {
+        return true;
+      }
+    };
+    PushServer server = start(jwtServer().allowClientPublish().channelAuthorizer(onlyMayPublish));
+    JdkClient bob = welcomed(server, token("bob"));
+    subscribed(bob, 1, "chat");
+    JdkClient alice = welcomed(server, token("alice"));
+    String data = "{\"user\":\"bob\",\"text\":\"as sent\",\"n\":[1,2]}";
+    alice.send(publishData(2, "chat", data));
+    assertReply(alice.nextJson(), "published", 2);
+    alice.send(publishData(3, "chat", null));
+    assertReply(alice.nextJson(), "published", 3);
+
+    assertEquals(json(data), bob.nextJson().get("data"));
+    JsonObject noData = bob.nextJson();
+    assertTrue(!noData.has("data") || noData.get("data").isJsonNull(), noData.toString());
   }
 
   // --- flood --------------------------------------------------------------------------------------

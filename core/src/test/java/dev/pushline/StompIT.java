@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import dev.pushline.auth.ConnectDecision;
 import dev.pushline.auth.Principal;
 import dev.pushline.testing.ConnectionRecorder;
@@ -310,6 +312,41 @@ class StompIT {
 
     c.send("SEND", "{not json", "destination", "/topic/chat", "content-type", "application/json;charset=utf-8");
     assertEquals("{not json", seen.poll(10, TimeUnit.SECONDS).data().getAsString());
+  }
+
+  @Test
+  void sendGoesThroughTheAuthorizersPublicationHook() throws InterruptedException {
+    start(PushServer.builder().allowClientPublish().channelAuthorizer(new dev.pushline.auth.ChannelAuthorizer() {
+      @Override
+      public boolean maySubscribe(Principal principal, String channel) {
+        return true;
+      }
+
+      @Override
+      public boolean mayPublish(Principal principal, String channel) {
+        return true;
+      }
+
+      @Override
+      public JsonElement publication(Principal principal, String channel, String event,
+          JsonElement data) {
+        return data.isJsonObject() ? new JsonPrimitive("replaced") : null;
+      }
+    }));
+    BlockingQueue<Publication> seen = new LinkedBlockingQueue<>();
+    server.channel("chat").subscribe(seen::add);
+    StompClient c = connected();
+    c.send("SEND", "{\"text\":\"hi\"}", "destination", "/topic/chat", "content-type", "application/json",
+        "receipt", "p1");
+    assertEquals("p1", c.next("RECEIPT").header("receipt-id"));
+    assertEquals("replaced", seen.poll(10, TimeUnit.SECONDS).data().getAsString());
+
+    c.send("SEND", "not an object", "destination", "/topic/chat", "receipt", "p2");
+    Frame error = c.next("ERROR");
+    assertError(error, "forbidden");
+    assertEquals("p2", error.header("receipt-id"));
+    assertEquals(1008, c.awaitClose());
+    assertEquals(1, server.channel("chat").history().size(), "the refused SEND was published");
   }
 
   @Test

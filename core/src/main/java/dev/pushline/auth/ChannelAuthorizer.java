@@ -1,5 +1,7 @@
 package dev.pushline.auth;
 
+import com.google.gson.JsonElement;
+
 /**
  * Decides which channels a client may subscribe and publish to.
  *
@@ -15,8 +17,15 @@ package dev.pushline.auth;
  * Every other decision is this authorizer's: channels in the {@code private:} namespace and public
  * channels alike. {@link #DEFAULT} refuses {@code private:} channels and allows the rest.
  *
+ * <h2>What a client publishes</h2>
+ * {@link #mayPublish} sees only who publishes and where. Once it allowed a client's publish (and the event
+ * name is valid), {@link #publication} sees the data and decides what is published: the data as sent (the
+ * default), a replacement (for example the message with its sender set from the principal, so that no client
+ * can speak for another), or nothing.
+ *
  * <p>A refusal answers the request with an {@code error} of code {@code forbidden}. An exception thrown
- * here is logged and refuses the request. Called on transport I/O threads: it must not block.
+ * here is logged at WARN and refuses the request; the connection stays. Called on transport I/O threads: it
+ * must not block.
  */
 public interface ChannelAuthorizer {
 
@@ -49,4 +58,30 @@ public interface ChannelAuthorizer {
 
   /** Whether {@code principal} may publish to {@code channel}. */
   boolean mayPublish(Principal principal, String channel);
+
+  /**
+   * The data to publish for a client's publication that {@link #mayPublish} allowed. What this returns is
+   * what subscribers receive and what the channel's history keeps; the client's own data is not published
+   * unless returned. Return:
+   * <ul>
+   *   <li>{@code data} itself to publish it as sent (the default);
+   *   <li>a replacement, for example the message with a {@code user} field set from {@code principal}
+   *       whatever the client put there, or with a server timestamp;
+   *   <li>{@code null} to refuse it: the client gets an {@code error} of code {@code forbidden} and nothing
+   *       is published.
+   * </ul>
+   * Asked only for clients' publishes (WebSocket, SockJS, STOMP {@code SEND}), never for the host's
+   * {@code Channel.publish} or the HTTP API. Called on the connection's transport I/O thread, after the
+   * channel and event checks and before the broker: it must not block. {@code data} may be modified and
+   * returned; it is not used again.
+   *
+   * @param principal who publishes
+   * @param channel where
+   * @param event the publication's event name, already valid
+   * @param data what the client sent: any JSON value, {@code JsonNull} when it sent no {@code data}
+   * @return the data to publish (a {@code JsonNull} publishes {@code null}), or {@code null} to refuse
+   */
+  default JsonElement publication(Principal principal, String channel, String event, JsonElement data) {
+    return data;
+  }
 }

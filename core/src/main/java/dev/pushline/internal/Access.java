@@ -1,5 +1,6 @@
 package dev.pushline.internal;
 
+import com.google.gson.JsonElement;
 import dev.pushline.auth.ChannelAuthorizer;
 import dev.pushline.auth.ConnectDecision;
 import dev.pushline.auth.ConnectRequest;
@@ -117,6 +118,20 @@ final class Access {
       log.warn("channel authorizer failed on publish of user {} to {}; refusing", principal.userId(),
           channel, e);
       return false;
+    }
+  }
+
+  /**
+   * What to publish for a client's publication that {@link #mayPublish} allowed, from the authorizer's
+   * {@link ChannelAuthorizer#publication}; null when it refuses, or when it throws.
+   */
+  JsonElement publication(Principal principal, String channel, String event, JsonElement data) {
+    try {
+      return config.authorizer().publication(principal, channel, event, data);
+    } catch (RuntimeException e) {
+      log.warn("channel authorizer failed on the publication of user {} to {}; refusing", principal.userId(),
+          channel, e);
+      return null;
     }
   }
 

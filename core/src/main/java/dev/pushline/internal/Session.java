@@ -448,7 +448,11 @@ final class Session implements ClientConnection, InboundListener, Target {
     if (problem != null) {
       throw new BadRequest("bad_request", problem);
     }
-    JsonElement data = request.has("data") ? request.get("data") : JsonNull.INSTANCE;
+    JsonElement sent = request.has("data") ? request.get("data") : JsonNull.INSTANCE;
+    JsonElement data = engine.access.publication(p, name, event, sent);
+    if (data == null) {
+      throw new BadRequest("forbidden", "the server refused this publication to \"" + name + "\"");
+    }
     engine.publish(name, event, data).whenComplete((position, error) -> {
       if (error != null) {
         log.warn("client {}: publish to {} failed: {}", id, name, error.toString());

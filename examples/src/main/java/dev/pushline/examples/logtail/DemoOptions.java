@@ -43,7 +43,7 @@ public record DemoOptions(String host, int port, int httpPort, Path file, boolea
    *
    * @throws UsageException with a message for the user when the arguments are wrong
    */
-  static DemoOptions parse(String... args) throws UsageException {
+  public static DemoOptions parse(String... args) throws UsageException {
     return parse(true, args);
   }
 
@@ -176,7 +176,7 @@ public record DemoOptions(String host, int port, int httpPort, Path file, boolea
 
   /** Arguments the demo cannot run with; the message says what is wrong, for the user. */
   public static final class UsageException extends Exception {
-    UsageException(String message) {
+    public UsageException(String message) {
       super(message);
     }
   }

@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +64,8 @@ public final class PageServer implements AutoCloseable {
 
   /** The log tail demo's web resources, the default. */
   private static final String LOGTAIL_RESOURCES = "/dev/pushline/examples/logtail/web/";
+  /** The largest request body an endpoint is given; a larger one is answered 413. */
+  static final int MAX_BODY_BYTES = 16 * 1024;
   /** The browser client, in pushline-core's jar. */
   private static final String CLIENT = "/dev/pushline/js/pushline.js";
   private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -124,6 +127,34 @@ public final class PageServer implements AutoCloseable {
   public static PageServer start(String host, int port, String resourceDir, Map<String, String> classpathFiles,
       String configJson) throws IOException {
     return start(host, port, resourceDir, "index.html", List.of(), classpathFiles, configJson, Map.of());
+  }
+
+  /**
+   * Binds {@code host:port} and serves {@code page} at {@code /}, from the web resources in
+   * {@code resourceDir}, with endpoints: how a demo with a login (the chat) serves its page.
+   *
+   * @param resourceDir the classpath folder of the page's files, such as
+   *     {@code /dev/pushline/examples/chat/web/}
+   * @param page the page's file name in {@code resourceDir}, served at {@code /} and under its name
+   * @param moreFiles other files to serve beside {@code app.js} and {@code style.css}: a name in
+   *     {@code resourceDir}, or an absolute classpath path (starting with {@code /}), served under its last
+   *     segment ({@code /dev/pushline/js/pushline.js} at {@code /pushline.js})
+   * @param configJson the body of {@code /config.json}
+   * @param endpoints endpoints by path ({@code /login}); a path may not be one of the files'
+   * @throws IOException if the address cannot be bound
+   */
+  public static PageServer start(String host, int port, String resourceDir, String page, List<String> moreFiles,
+      String configJson, Map<String, Endpoint> endpoints) throws IOException {
+    List<String> own = new ArrayList<>();
+    Map<String, String> classpathFiles = new java.util.LinkedHashMap<>();
+    for (String file : moreFiles) {
+      if (file.startsWith("/")) {
+        classpathFiles.put(file.substring(file.lastIndexOf('/')), file);
+      } else {
+        own.add(file);
+      }
+    }
+    return start(host, port, resourceDir, page, own, classpathFiles, configJson, endpoints);
   }
 
   private static PageServer start(String host, int port, String resourceDir, String page, List<String> moreFiles,
@@ -254,9 +285,17 @@ public final class PageServer implements AutoCloseable {
       sendJson(exchange, 403, error("only this page may send POST requests here (Origin must match Host)"));
       return;
     }
+    byte[] request = exchange.getRequestBody().readNBytes(MAX_BODY_BYTES + 1);
+    if (request.length > MAX_BODY_BYTES) {
+      sendJson(exchange, 413, error("the request body is over " + MAX_BODY_BYTES + " bytes"));
+      return;
+    }
     String body;
     try {
-      body = endpoint.action().get();
+      body = endpoint.action().apply(new String(request, StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      sendJson(exchange, 400, error(e.getMessage())); // the request is wrong, said to the user
+      return;
     } catch (IllegalStateException e) {
       sendJson(exchange, 409, error(e.getMessage())); // not possible now, said to the user
       return;
@@ -316,10 +355,20 @@ public final class PageServer implements AutoCloseable {
    * answer; an {@link IllegalStateException} becomes 409 and any other exception 500, each with
    * {@code {"error": message}}. It runs on the server's threads.
    */
-  record Endpoint(String method, Supplier<String> action) {
-    Endpoint {
+  public record Endpoint(String method, Function<String, String> action) {
+    public Endpoint {
       Objects.requireNonNull(method, "method");
       Objects.requireNonNull(action, "action");
+    }
+
+    /** An endpoint that does not read the request's body. */
+    public Endpoint(String method, Supplier<String> action) {
+      this(method, ignoringBody(action));
+    }
+
+    private static Function<String, String> ignoringBody(Supplier<String> action) {
+      Objects.requireNonNull(action, "action");
+      return body -> action.get();
     }
   }
 

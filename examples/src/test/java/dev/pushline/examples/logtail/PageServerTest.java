@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -131,6 +132,60 @@ class PageServerTest {
 
     PageServer again = PageServer.start("127.0.0.1", port, "{}");
     again.close();
+  }
+
+  @Test
+  void anEndpointGetsTheBodyAndAWrongRequestIsAnswered400() throws Exception {
+    PageServer echo = PageServer.start("127.0.0.1", 0, "/dev/pushline/examples/logtail/web/", "index.html",
+        List.of(), "{}", Map.of("/echo", new PageServer.Endpoint("POST", body -> {
+          if (body.isEmpty()) {
+            throw new IllegalArgumentException("say something");
+          }
+          return "{\"got\":" + body.length() + "}";
+        })));
+    try {
+      String origin = "http://127.0.0.1:" + echo.port();
+      HttpResponse<String> ok = post(echo, "/echo", origin, "héllo");
+      HttpResponse<String> wrong = post(echo, "/echo", origin, "");
+      HttpResponse<String> huge = post(echo, "/echo", origin, "x".repeat(PageServer.MAX_BODY_BYTES + 1));
+      HttpResponse<String> otherSite = post(echo, "/echo", "http://evil.example", "hello");
+
+      assertEquals(200, ok.statusCode());
+      assertEquals("{\"got\":5}", ok.body());
+      assertEquals(400, wrong.statusCode());
+      assertEquals("{\"error\":\"say something\"}", wrong.body());
+      assertEquals(413, huge.statusCode());
+      assertEquals(403, otherSite.statusCode());
+    } finally {
+      echo.close();
+    }
+  }
+
+  @Test
+  void servesAFileGivenByItsClasspathPathUnderItsName() throws Exception {
+    PageServer withClient = PageServer.start("127.0.0.1", 0, "/dev/pushline/examples/logtail/web/", "index.html",
+        List.of("/dev/pushline/js/pushline.js"), "{}", Map.of());
+    try {
+      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + withClient.port()
+          + "/pushline.js")).timeout(Duration.ofSeconds(10)).build();
+      HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+
+      assertEquals(200, response.statusCode());
+      assertEquals("text/javascript; charset=utf-8", header(response, "content-type"));
+      assertTrue(response.body().contains("export class Pushline"));
+    } finally {
+      withClient.close();
+    }
+  }
+
+  private static HttpResponse<String> post(PageServer server, String path, String origin, String body)
+      throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+        .timeout(Duration.ofSeconds(10))
+        .header("Origin", origin)
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build();
+    return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> send(String method, String path) throws Exception {

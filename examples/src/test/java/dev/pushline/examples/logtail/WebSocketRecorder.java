@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safe.
  */
-final class WebSocketRecorder implements WebSocket.Listener, AutoCloseable {
+public final class WebSocketRecorder implements WebSocket.Listener, AutoCloseable {
 
-  static final Duration WAIT = Duration.ofSeconds(10);
+  public static final Duration WAIT = Duration.ofSeconds(10);
 
   private final BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
   private final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
@@ -33,7 +33,7 @@ final class WebSocketRecorder implements WebSocket.Listener, AutoCloseable {
   private WebSocketRecorder() {}
 
   /** Connects to {@code uri}, sending {@code origin} as the Origin header unless it is null. */
-  static WebSocketRecorder connect(HttpClient client, URI uri, String origin) throws Exception {
+  public static WebSocketRecorder connect(HttpClient client, URI uri, String origin) throws Exception {
     WebSocketRecorder recorder = new WebSocketRecorder();
     WebSocket.Builder builder = client.newWebSocketBuilder().connectTimeout(WAIT);
     if (origin != null) {
@@ -44,14 +44,14 @@ final class WebSocketRecorder implements WebSocket.Listener, AutoCloseable {
   }
 
   /** The next frame received, waiting at most {@link #WAIT}. */
-  JsonObject next() throws InterruptedException {
+  public JsonObject next() throws InterruptedException {
     JsonObject frame = frames.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     assertNotNull(frame, "no frame within " + WAIT);
     return frame;
   }
 
   /** The next frame, which must be of {@code type}. */
-  JsonObject expect(String type) throws InterruptedException {
+  public JsonObject expect(String type) throws InterruptedException {
     JsonObject frame = next();
     assertEquals(type, frame.get("type").getAsString(), "frame " + frame);
     return frame;
@@ -73,12 +73,12 @@ final class WebSocketRecorder implements WebSocket.Listener, AutoCloseable {
     return reply;
   }
 
-  void send(String text) throws Exception {
+  public void send(String text) throws Exception {
     webSocket.sendText(text, true).get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
   /** The close code the server sent, waiting at most {@link #WAIT}. */
-  int awaitCloseCode() throws Exception {
+  public int awaitCloseCode() throws Exception {
     return closeCode.get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
