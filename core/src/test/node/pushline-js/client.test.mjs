@@ -168,9 +168,9 @@ test('requests made while connecting wait for the connection; made while disconn
 
 test('close fails the requests waiting for a reply with closed', async () => {
   const { c } = await connected();
-  const waiting = c.rpc('never', null, { timeout: 5000 });
+  const waiting = rejection(c.rpc('never', null, { timeout: 5000 }));
   c.close();
-  assert.equal((await rejection(waiting)).code, 'closed');
+  assert.equal((await waiting).code, 'closed');
 });
 
 test('a request waiting for a connection that never comes times out', async () => {

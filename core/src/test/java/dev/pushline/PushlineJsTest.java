@@ -28,7 +28,7 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>Two servers: an open one (client publishing, presence on {@code room:*}, a history of two on
  * {@code tiny:*}, the HTTP side for SSE and SockJS) and one with an authenticator that takes the tokens
- * {@code alice-token} and {@code bob-token}. Both have RPC methods the tests use, the {@code test.*} ones
+ * {@code alice-token} and {@code bob-token} (and waits 1 s for a {@code connect} message). Both have RPC methods the tests use, the {@code test.*} ones
  * as a control channel (close a client, publish from the host).
  */
 class PushlineJsTest {
@@ -45,7 +45,8 @@ class PushlineJsTest {
         .channelOptions("room", ChannelOptions.DEFAULT.withPresence(true))
         .channelOptions("tiny", ChannelOptions.DEFAULT.withHistory(2, Duration.ofMinutes(5))))
         .build().start();
-    auth = withRpc(PushServer.builder().host("127.0.0.1").port(0).authenticator(request -> {
+    auth = withRpc(PushServer.builder().host("127.0.0.1").port(0).connectTimeout(Duration.ofSeconds(1))
+        .authenticator(request -> {
       String token = request.token();
       if (token == null) {
         return ConnectDecision.reject("no token");
