@@ -81,6 +81,12 @@ class PushlineJsTest {
         })
         // {channel, n}: the host publishes n publications "tick" with data 1..n; returns the last offset.
         .rpc("test.publish", call -> publish(server(call), call.data().getAsJsonObject()))
+        // {client, channel}: subscribes that client to the channel server-side.
+        .rpc("test.subscribe", call -> {
+          JsonObject d = call.data().getAsJsonObject();
+          return server(call).channel(d.get("channel").getAsString())
+              .subscribe(server(call).connection(d.get("client").getAsString()).orElseThrow());
+        })
         // {client, event, data}: a direct message to that client.
         .rpc("test.send", call -> {
           JsonObject d = call.data().getAsJsonObject();
