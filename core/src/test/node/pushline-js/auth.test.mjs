@@ -1,7 +1,8 @@
 // pushline.js with credentials: a token string or function, sent in the connect message; a refused one stops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, connected, Recorder, AUTH_WS } from './helpers.mjs';
+import { EventSource } from 'eventsource';
+import { client, connected, channel, Recorder, closedPort, AUTH_WS, AUTH_HTTP } from './helpers.mjs';
 
 test('a token string authenticates the connection', async () => {
   const { c } = await connected(AUTH_WS, { token: 'alice-token' });
@@ -74,5 +75,51 @@ test('a token function that throws is an error event and a failed attempt, retri
   assert.equal((await events.next('disconnected')).reconnect, true);
   await events.next('connected');
   assert.equal(calls, 2);
+  c.close();
+});
+
+test('over SSE the token goes in the URL; a refused one (HTTP 401) stops the client like 3501', async () => {
+  const port = await closedPort();
+  const sse = { sse: `${AUTH_HTTP}/sse`, EventSource, afterFailures: 1 };
+  const good = client(`ws://127.0.0.1:${port}/pushline`, { token: async () => 'alice-token', fallback: sse });
+  const sub = good.subscribe(channel());
+  const goodEvents = new Recorder(good, ['connected']);
+  good.connect();
+  assert.equal((await goodEvents.next('connected')).transport, 'sse');
+  await new Recorder(sub, ['subscribed']).next('subscribed');
+  good.close();
+
+  const bad = client(`ws://127.0.0.1:${port}/pushline`, { token: 'mallory-token', fallback: sse });
+  bad.subscribe(channel());
+  const events = new Recorder(bad, ['disconnected']);
+  bad.connect();
+  assert.equal((await events.next('disconnected')).code, 1006); // the WebSocket attempt
+  const refused = await events.next('disconnected');
+  assert.equal(refused.code, 3501);
+  assert.equal(refused.reconnect, false);
+  assert.equal(bad.state, 'disconnected');
+  bad.close();
+});
+
+test('when the token expires the client gets a new one from the token function and sends refresh', async () => {
+  let calls = 0;
+  let refreshed;
+  const called = new Promise((resolve) => { refreshed = resolve; });
+  const { c, events } = await connected(AUTH_WS, {
+    token: async () => {
+      calls++;
+      if (calls === 1) return 'alice-short'; // expires 300 ms later: the server says token_expired
+      setTimeout(refreshed, 0); // once the client has sent refresh with what this returns
+      return 'alice-token';
+    },
+  });
+  assert.notEqual(await c.rpc('expiresAt'), 'null');
+  await called;
+  // Requests are handled in order: this one comes after the refresh.
+  assert.equal(await c.rpc('expiresAt'), 'null');
+  assert.equal(await c.rpc('whoami'), 'alice');
+  assert.equal(calls, 2);
+  assert.deepEqual(events.take('disconnected'), []);
+  assert.deepEqual(events.take('error'), []);
   c.close();
 });
