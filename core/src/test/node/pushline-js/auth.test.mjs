@@ -82,11 +82,11 @@ test('over SSE the token goes in the URL; a refused one (HTTP 401) stops the cli
   const port = await closedPort();
   const sse = { sse: `${AUTH_HTTP}/sse`, EventSource, afterFailures: 1 };
   const good = client(`ws://127.0.0.1:${port}/pushline`, { token: async () => 'alice-token', fallback: sse });
-  const sub = good.subscribe(channel());
+  const subscribed = new Recorder(good.subscribe(channel()), ['subscribed']);
   const goodEvents = new Recorder(good, ['connected']);
   good.connect();
   assert.equal((await goodEvents.next('connected')).transport, 'sse');
-  await new Recorder(sub, ['subscribed']).next('subscribed');
+  await subscribed.next('subscribed');
   good.close();
 
   const bad = client(`ws://127.0.0.1:${port}/pushline`, { token: 'mallory-token', fallback: sse });

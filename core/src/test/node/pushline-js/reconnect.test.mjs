@@ -71,7 +71,8 @@ for (const code of [3500, 4500]) {
     const ctl = await control();
     const { c, events } = await connected();
     const sub = c.subscribe(channel());
-    await new Recorder(sub, ['subscribed']).next('subscribed');
+    const subscribed = new Recorder(sub, ['subscribed']);
+    await subscribed.next('subscribed');
     const waiting = rejection(c.rpc('never', null, { timeout: 5000 }));
     await ctl.rpc('test.close', { client: c.clientId, code });
     const gone = await events.next('disconnected');
@@ -90,7 +91,7 @@ for (const code of [3500, 4500]) {
     // connect() starts again, and the subscription comes back.
     c.connect();
     await events.next('connected');
-    await new Recorder(sub, ['subscribed']).next('subscribed');
+    await subscribed.next('subscribed');
     c.close();
     ctl.close();
   });
@@ -123,14 +124,14 @@ test('an unsubscribe while disconnected just forgets: the next connection does n
   const ctl = await control();
   const { c, events } = await connected(undefined, { minReconnectDelay: 300, maxReconnectDelay: 300 });
   const ch = channel();
-  const keep = c.subscribe(channel());
+  const keep = new Recorder(c.subscribe(channel()), ['subscribed']);
   const drop = c.subscribe(ch);
   await new Recorder(drop, ['subscribed']).next('subscribed');
   await ctl.rpc('test.close', { client: c.clientId, code: 3000 });
   await events.next('disconnected');
   await drop.unsubscribe(); // resolves at once
   assert.equal(drop.state, 'unsubscribed');
-  await new Recorder(keep, ['subscribed']).next('subscribed', (e) => e.resumed);
+  await keep.next('subscribed', (e) => e.resumed);
   const dropped = new Recorder(drop, ['subscribed', 'publication']);
   await ctl.publish(ch, 'x', 1);
   await assert.rejects(dropped.next('publication', () => true, 200));

@@ -136,8 +136,12 @@ class PushlineJsTest {
     return files.stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> run(f)));
   }
 
+  /**
+   * Runs one file. {@code --test-force-exit}: a test that failed before closing its clients leaves sockets and
+   * timers open, and node would wait for them instead of reporting the failure.
+   */
   private static void run(Path file) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", file.toString())
+    ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "--test-force-exit", file.toString())
         .directory(NodeScript.DIR.toFile()).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     env.put("PUSHLINE_WS", "ws://127.0.0.1:" + open.port() + "/pushline");
