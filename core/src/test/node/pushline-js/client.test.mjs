@@ -157,6 +157,29 @@ test('a direct message from the host is a message event', async () => {
   c.close();
 });
 
+test('publications of a subscription the host made server-side are publication events of the client', async () => {
+  const { c, events } = await connected();
+  const ch = channel();
+  const mine = channel();
+  const sub = c.subscribe(mine);
+  await new Recorder(sub, ['subscribed']).next('subscribed');
+  assert.equal(await c.rpc('test.subscribe', { client: c.clientId, channel: ch }), true);
+  await c.publish(ch, 'pushed', 'to all');
+  await c.publish(mine, 'mine', 'to the subscription only');
+  const p = await events.next('publication');
+  assert.equal(p.channel, ch);
+  assert.equal(p.offset, 1);
+  assert.equal(typeof p.epoch, 'string');
+  assert.equal(p.data, 'to all');
+  // An unsubscribed channel's late publications are not passed on as if the host had subscribed it.
+  await sub.unsubscribe();
+  await c.publish(mine, 'mine', 'after');
+  await c.publish(ch, 'pushed', 'second');
+  assert.equal((await events.next('publication')).data, 'second');
+  assert.equal(events.take('publication').length, 0);
+  c.close();
+});
+
 test('requests made while connecting wait for the connection; made while disconnected or closed they fail', async () => {
   const c = client();
   assert.equal((await rejection(c.rpc('echo', 1))).code, 'disconnected');
@@ -168,9 +191,9 @@ test('requests made while connecting wait for the connection; made while disconn
 
 test('close fails the requests waiting for a reply with closed', async () => {
   const { c } = await connected();
-  const waiting = c.rpc('never', null, { timeout: 5000 });
+  const waiting = rejection(c.rpc('never', null, { timeout: 5000 }));
   c.close();
-  assert.equal((await rejection(waiting)).code, 'closed');
+  assert.equal((await waiting).code, 'closed');
 });
 
 test('a request waiting for a connection that never comes times out', async () => {

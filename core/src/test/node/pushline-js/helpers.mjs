@@ -6,12 +6,14 @@ import { Pushline } from '../../../main/resources/dev/pushline/js/pushline.js';
 export { Pushline, WebSocket };
 export { PushlineError } from '../../../main/resources/dev/pushline/js/pushline.js';
 
-/** The open server's WebSocket URL, its HTTP side, and the WebSocket URL of the server with an authenticator. */
+/** The open server's WebSocket URL and HTTP side, and those of the server with an authenticator. */
 export const WS = process.env.PUSHLINE_WS;
 export const HTTP = process.env.PUSHLINE_HTTP;
 export const AUTH_WS = process.env.PUSHLINE_AUTH_WS;
-if (!WS || !HTTP || !AUTH_WS) {
-  throw new Error('PUSHLINE_WS, PUSHLINE_HTTP and PUSHLINE_AUTH_WS must be set (dev.pushline.PushlineJsTest does)');
+export const AUTH_HTTP = process.env.PUSHLINE_AUTH_HTTP;
+if (!WS || !HTTP || !AUTH_WS || !AUTH_HTTP) {
+  throw new Error('PUSHLINE_WS, PUSHLINE_HTTP, PUSHLINE_AUTH_WS and PUSHLINE_AUTH_HTTP must be set '
+    + '(dev.pushline.PushlineJsTest does)');
 }
 
 /** Options every test client gets: the ws WebSocket, fast reconnects. */

@@ -91,6 +91,7 @@ public final class PushServer implements AutoCloseable {
         session -> dev.pushline.internal.stomp.StompAdapter.open(session,
             dev.pushline.internal.http.sockjs.SockJsFeature::prepare, engine, stomp), limits,
         dev.pushline.internal.http.sockjs.SockJsSettings.of(b.maxMessageBytes, b.pingInterval, b.clock)));
+    features.addAll(dev.pushline.internal.http.ScriptFeature.all()); // /pushline.js, .global.js, .d.ts
     return features;
   }
 

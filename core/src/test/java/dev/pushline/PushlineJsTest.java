@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>Two servers: an open one (client publishing, presence on {@code room:*}, a history of two on
  * {@code tiny:*}, the HTTP side for SSE and SockJS) and one with an authenticator that takes the tokens
- * {@code alice-token} and {@code bob-token}. Both have RPC methods the tests use, the {@code test.*} ones
+ * {@code alice-token}, {@code bob-token} and {@code alice-short} (alice's, expiring 300 ms after it
+ * was given), waits 1 s for a {@code connect} message and 5 s for a {@code refresh}. Both have RPC methods the tests use, the {@code test.*} ones
  * as a control channel (close a client, publish from the host).
  */
 class PushlineJsTest {
@@ -45,13 +48,17 @@ class PushlineJsTest {
         .channelOptions("room", ChannelOptions.DEFAULT.withPresence(true))
         .channelOptions("tiny", ChannelOptions.DEFAULT.withHistory(2, Duration.ofMinutes(5))))
         .build().start();
-    auth = withRpc(PushServer.builder().host("127.0.0.1").port(0).authenticator(request -> {
+    auth = withRpc(PushServer.builder().host("127.0.0.1").port(0).httpPort(0).connectTimeout(Duration.ofSeconds(1))
+        .tokenExpiryGrace(Duration.ofSeconds(5))
+        .authenticator(request -> {
       String token = request.token();
       if (token == null) {
         return ConnectDecision.reject("no token");
       }
       return switch (token) {
         case "alice-token" -> ConnectDecision.accept(Principal.user("alice"));
+        case "alice-short" -> ConnectDecision.accept(new Principal("alice", Map.of(), Set.of(),
+            Instant.now().plusMillis(300)));
         case "bob-token" -> ConnectDecision.accept(Principal.user("bob"));
         default -> ConnectDecision.reject("unknown token");
       };
@@ -63,6 +70,7 @@ class PushlineJsTest {
     return b
         .rpc("echo", call -> call.data())
         .rpc("whoami", call -> call.connection().principal().userId())
+        .rpc("expiresAt", call -> String.valueOf(call.connection().principal().expiresAt()))
         .rpc("fail", call -> {
           throw new RpcException("order_not_found", "no such order");
         })
@@ -80,6 +88,12 @@ class PushlineJsTest {
         })
         // {channel, n}: the host publishes n publications "tick" with data 1..n; returns the last offset.
         .rpc("test.publish", call -> publish(server(call), call.data().getAsJsonObject()))
+        // {client, channel}: subscribes that client to the channel server-side.
+        .rpc("test.subscribe", call -> {
+          JsonObject d = call.data().getAsJsonObject();
+          return server(call).channel(d.get("channel").getAsString())
+              .subscribe(server(call).connection(d.get("client").getAsString()).orElseThrow());
+        })
         // {client, event, data}: a direct message to that client.
         .rpc("test.send", call -> {
           JsonObject d = call.data().getAsJsonObject();
@@ -122,13 +136,18 @@ class PushlineJsTest {
     return files.stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> run(f)));
   }
 
+  /**
+   * Runs one file. {@code --test-force-exit}: a test that failed before closing its clients leaves sockets and
+   * timers open, and node would wait for them instead of reporting the failure.
+   */
   private static void run(Path file) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", file.toString())
+    ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "--test-force-exit", file.toString())
         .directory(NodeScript.DIR.toFile()).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     env.put("PUSHLINE_WS", "ws://127.0.0.1:" + open.port() + "/pushline");
     env.put("PUSHLINE_HTTP", "http://127.0.0.1:" + open.httpPort());
     env.put("PUSHLINE_AUTH_WS", "ws://127.0.0.1:" + auth.port() + "/pushline");
+    env.put("PUSHLINE_AUTH_HTTP", "http://127.0.0.1:" + auth.httpPort());
     Process node = pb.start();
     CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
       try {

@@ -99,7 +99,9 @@ export interface PushlineOptions {
    * the URL); over SSE in the `token` query parameter. A refused token closes the connection with 3501:
    * the client stops (state `disconnected`, {@link DisconnectedEvent.reconnect} false) rather than retry.
    * A function that throws or rejects counts as a failed connection attempt (retried with backoff) and is
-   * reported as an `error` event.
+   * reported as an `error` event. The server reads the `connect` message only when it refused the opening
+   * request without a token (as JwtAuthenticator does); one whose Authenticator admits anonymous
+   * connections leaves the connection anonymous, which the client reports as an `error` event.
    */
   token?: string | (() => string | Promise<string>);
   /** The WebSocket constructor; default `globalThis.WebSocket`. Required in Node 20 (pass `ws`'s). */
@@ -115,8 +117,9 @@ export interface PushlineOptions {
   /** The ceiling of the reconnect delay, in ms. Default 20,000. */
   maxReconnectDelay?: number;
   /**
-   * How long a request (subscribe, unsubscribe, publish, rpc, presence) waits for its reply, in ms, counted
-   * from the call, time spent waiting for a connection included. Default 10,000.
+   * How long a request (publish, rpc, presence, unsubscribe) waits for its reply, in ms, counted from the
+   * call, time spent waiting for a connection included. Default 10,000. (A subscription has no timeout: it
+   * waits for a connection as long as it takes, and is sent again on every new one.)
    */
   requestTimeout?: number;
   /**

@@ -281,7 +281,9 @@ export class Pushline {
     conn.socket = socket;
     socket.onopen = () => {
       if (conn !== this._conn) return;
-      if (token !== null) this._send(conn, { type: 'connect', id: this._nextId++, token });
+      if (token === null) return;
+      conn.connectId = this._nextId++;
+      this._send(conn, { type: 'connect', id: conn.connectId, token });
     };
     socket.onmessage = (e) => {
       if (conn !== this._conn) return;
@@ -524,11 +526,19 @@ export class Pushline {
       if (sub._requestId === frame.id) this._onSubscribeReply(conn, sub, frame);
       return;
     }
+    if (frame.type === 'error' && frame.id === conn.connectId) {
+      // A refused connect is followed by the close 3501, which reports it. `bad_request` ("already
+      // connected"): the server's Authenticator admitted the connection without a token, and the token went
+      // unused; say so rather than leave the application wondering why it is anonymous.
+      if (frame.code === 'bad_request') {
+        this._listeners.emit('error', { code: 'bad_request', message: 'the server admitted this connection '
+          + `without a token, so the token was not used (${frame.message})` });
+      }
+      return;
+    }
     if (frame.type === 'error') {
       this._settle(frame.id, null, new PushlineError(frame.code || 'internal', frame.message || frame.code));
-      // An unknown id: the answer to `connect` (or to a request that timed out). A refused connect is
-      // followed by the close 3501, which reports it; `bad_request` means the server needed no connect.
-      return;
+      return; // an unknown id: a request that timed out
     }
     this._settle(frame.id, frame, null);
   }
@@ -622,6 +632,9 @@ export class Pushline {
       data: frame.data === undefined ? null : frame.data,
     };
     if (!sub) {
+      // A subscription the host made server-side; else one the application just unsubscribed from, whose
+      // last publications may still come before the server's unsubscribed reply.
+      if (!this._serverEpochs.has(frame.channel)) return;
       publication.epoch = this._serverEpochs.get(frame.channel);
       this._listeners.emit('publication', publication);
       return;
