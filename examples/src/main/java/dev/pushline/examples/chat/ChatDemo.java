@@ -6,6 +6,8 @@ import dev.pushline.Channel;
 import dev.pushline.ChannelOptions;
 import dev.pushline.PushException;
 import dev.pushline.PushServer;
+import dev.pushline.examples.logtail.Closer;
+import dev.pushline.examples.logtail.DemoMain;
 import dev.pushline.examples.logtail.DemoOptions;
 import dev.pushline.examples.logtail.DemoOptions.UsageException;
 import dev.pushline.examples.logtail.LogTailDemo;
@@ -22,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +57,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class ChatDemo implements AutoCloseable {
+public final class ChatDemo implements DemoMain.Demo {
+
+  private static final DemoMain MAIN =
+      new DemoMain("chat-demo", "chat-shutdown", ChatDemo::parse, ChatDemo::usage, ChatDemo::start);
 
   private static final Logger log = LoggerFactory.getLogger(ChatDemo.class);
 
@@ -81,9 +85,7 @@ public final class ChatDemo implements AutoCloseable {
   private final TokenIssuer tokens;
   private final PushServer push;
   private final PageServer page;
-  private final CountDownLatch closed = new CountDownLatch(1);
-  private final Object lock = new Object();
-  private boolean closing; // guarded by lock
+  private final Closer closer = new Closer();
 
   private ChatDemo(DemoOptions options, TokenIssuer tokens, PushServer push, PageServer page) {
     this.options = options;
@@ -94,44 +96,12 @@ public final class ChatDemo implements AutoCloseable {
 
   /** Runs the demo until Ctrl-C. Exit status 2 for bad arguments, 1 if it cannot start. */
   public static void main(String[] args) {
-    int status = run(args, System.out, System.err);
-    if (status != 0) {
-      System.exit(status);
-    }
+    MAIN.main(args);
   }
 
-  /**
-   * What {@code main} does, minus {@code System.exit}: parses {@code args}, prints help or a usage error,
-   * or starts the demo, prints its URLs to {@code out} and waits until it is closed.
-   *
-   * @return the process exit status: 0 after help or a clean stop, 1 if the demo could not start, 2 for
-   *     bad arguments
-   */
+  /** What {@code main} does, minus {@code System.exit}: see {@link DemoMain#run}. */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    DemoOptions options;
-    try {
-      options = parse(args);
-    } catch (UsageException e) {
-      err.println("chat-demo: " + e.getMessage());
-      err.println();
-      err.print(usage());
-      return 2;
-    }
-    if (options.help()) {
-      out.print(usage());
-      return 0;
-    }
-    ChatDemo demo;
-    try {
-      demo = start(options);
-    } catch (IOException | PushException e) {
-      err.println("chat-demo: cannot start: " + e.getMessage());
-      return 1;
-    }
-    Runtime.getRuntime().addShutdownHook(new Thread(demo::close, "chat-shutdown"));
-    demo.printBanner(out);
-    demo.awaitClosed();
-    return 0;
+    return MAIN.run(args, out, err);
   }
 
   /**
@@ -253,7 +223,8 @@ public final class ChatDemo implements AutoCloseable {
   }
 
   /** Prints where to connect, each URL on a line of its own. */
-  void printBanner(PrintStream out) {
+  @Override
+  public void printBanner(PrintStream out) {
     out.println("WebSocket: " + webSocketUri());
     out.println("Page:      " + pageUri() + "  (open it in two tabs and log in as two users)");
     if (LogTailDemo.isWildcard(options.host())) {
@@ -281,33 +252,19 @@ public final class ChatDemo implements AutoCloseable {
   }
 
   /** Blocks until {@link #close()} has finished. */
-  void awaitClosed() {
-    try {
-      closed.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  @Override
+  public void awaitClosed() {
+    closer.awaitClosed();
   }
 
   /** Closes every WebSocket with 1001 and frees both ports. Idempotent; returns once everything is stopped. */
   @Override
   public void close() {
-    boolean first;
-    synchronized (lock) {
-      first = !closing;
-      closing = true;
-    }
-    if (!first) {
-      awaitClosed();
-      return;
-    }
-    try {
+    closer.close(() -> {
       push.close();
       page.close();
       log.info("stopped");
-    } finally {
-      closed.countDown();
-    }
+    });
   }
 
   private static String configJson(PushServer push) {

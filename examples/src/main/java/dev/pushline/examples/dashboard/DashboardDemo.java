@@ -7,8 +7,9 @@ import dev.pushline.ChannelOptions;
 import dev.pushline.ChannelOptions.SlowConsumerPolicy;
 import dev.pushline.PushException;
 import dev.pushline.PushServer;
+import dev.pushline.examples.logtail.Closer;
+import dev.pushline.examples.logtail.DemoMain;
 import dev.pushline.examples.logtail.DemoOptions;
-import dev.pushline.examples.logtail.DemoOptions.UsageException;
 import dev.pushline.examples.logtail.LogTailDemo;
 import dev.pushline.examples.logtail.OriginCheckingTransport;
 import dev.pushline.examples.logtail.PageServer;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -71,7 +71,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class DashboardDemo implements AutoCloseable {
+public final class DashboardDemo implements DemoMain.Demo {
+
+  private static final DemoMain MAIN = new DemoMain("pushline-dashboard", "dashboard-shutdown",
+      DemoOptions::parseWithoutFile, DashboardDemo::usage, DashboardDemo::start);
 
   private static final Logger log = LoggerFactory.getLogger(DashboardDemo.class);
 
@@ -130,10 +133,14 @@ public final class DashboardDemo implements AutoCloseable {
   private final MarketFeed feed;
   private final MetricsSampler sampler;
   private final Map<String, Channel> channels;
-  private final CountDownLatch closed = new CountDownLatch(1);
+  private final Closer closer = new Closer();
+  /**
+   * Guards {@link #scheduler}. {@link #close} marks the closer before {@link #stopPublishing} takes this
+   * lock, so a concurrent {@link #startPublishing} either sees the closer closing or has set the scheduler
+   * that close then stops.
+   */
   private final Object lock = new Object();
   private ScheduledExecutorService scheduler; // guarded by lock; null while not publishing
-  private boolean closing; // guarded by lock
 
   private DashboardDemo(DemoOptions options, PushServer push, PageServer page, Random random, Clock clock) {
     this.options = options;
@@ -153,44 +160,12 @@ public final class DashboardDemo implements AutoCloseable {
 
   /** Runs the demo until Ctrl-C. Exit status 2 for bad arguments, 1 if it cannot start. */
   public static void main(String[] args) {
-    int status = run(args, System.out, System.err);
-    if (status != 0) {
-      System.exit(status);
-    }
+    MAIN.main(args);
   }
 
-  /**
-   * What {@code main} does, minus {@code System.exit}: parses {@code args}, prints help or a usage error,
-   * or starts the demo, prints its URLs to {@code out} and waits until it is closed.
-   *
-   * @return the process exit status: 0 after help or a clean stop, 1 if the demo could not start, 2 for
-   *     bad arguments
-   */
+  /** What {@code main} does, minus {@code System.exit}: see {@link DemoMain#run}. */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    DemoOptions options;
-    try {
-      options = DemoOptions.parseWithoutFile(args);
-    } catch (UsageException e) {
-      err.println("pushline-dashboard: " + e.getMessage());
-      err.println();
-      err.print(usage());
-      return 2;
-    }
-    if (options.help()) {
-      out.print(usage());
-      return 0;
-    }
-    DashboardDemo demo;
-    try {
-      demo = start(options);
-    } catch (IOException | PushException e) {
-      err.println("pushline-dashboard: cannot start: " + e.getMessage());
-      return 1;
-    }
-    Runtime.getRuntime().addShutdownHook(new Thread(demo::close, "dashboard-shutdown"));
-    demo.printBanner(out);
-    demo.awaitClosed();
-    return 0;
+    return MAIN.run(args, out, err);
   }
 
   /** What {@code --help} prints. */
@@ -288,7 +263,7 @@ public final class DashboardDemo implements AutoCloseable {
    */
   void startPublishing() {
     synchronized (lock) {
-      if (closing) {
+      if (closer.isClosing()) {
         throw new IllegalStateException("the demo is closed");
       }
       if (scheduler != null) {
@@ -372,7 +347,8 @@ public final class DashboardDemo implements AutoCloseable {
   }
 
   /** Prints where to connect, each URL on a line of its own, then what is being pushed. */
-  void printBanner(PrintStream out) {
+  @Override
+  public void printBanner(PrintStream out) {
     out.println("WebSocket: " + webSocketUri());
     out.println("Page:      " + pageUri());
     if (LogTailDemo.isWildcard(options.host())) {
@@ -386,12 +362,9 @@ public final class DashboardDemo implements AutoCloseable {
   }
 
   /** Blocks until {@link #close()} has finished. */
-  void awaitClosed() {
-    try {
-      closed.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  @Override
+  public void awaitClosed() {
+    closer.awaitClosed();
   }
 
   /**
@@ -400,23 +373,12 @@ public final class DashboardDemo implements AutoCloseable {
    */
   @Override
   public void close() {
-    boolean first;
-    synchronized (lock) {
-      first = !closing;
-      closing = true;
-    }
-    if (!first) {
-      awaitClosed();
-      return;
-    }
-    try {
+    closer.close(() -> {
       stopPublishing();
       push.close();
       page.close();
       log.info("stopped");
-    } finally {
-      closed.countDown();
-    }
+    });
   }
 
   /**

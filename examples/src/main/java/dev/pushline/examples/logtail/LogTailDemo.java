@@ -4,7 +4,6 @@ import com.google.gson.JsonObject;
 import dev.pushline.Channel;
 import dev.pushline.PushException;
 import dev.pushline.PushServer;
-import dev.pushline.examples.logtail.DemoOptions.UsageException;
 import dev.pushline.transport.websocket.WebSocketTransport;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,7 +16,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +49,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class LogTailDemo implements AutoCloseable {
+public final class LogTailDemo implements DemoMain.Demo {
+
+  private static final DemoMain MAIN = new DemoMain("pushline-demo", "logtail-shutdown",
+      DemoOptions::parse, DemoOptions::usage, LogTailDemo::start);
 
   private static final Logger log = LoggerFactory.getLogger(LogTailDemo.class);
 
@@ -70,9 +71,7 @@ public final class LogTailDemo implements AutoCloseable {
   private final PageServer page;
   private final LinePump pump;
   private final ScheduledExecutorService scheduler;
-  private final CountDownLatch closed = new CountDownLatch(1);
-  private final Object lock = new Object();
-  private boolean closing; // guarded by lock
+  private final Closer closer = new Closer();
 
   private LogTailDemo(DemoOptions options, LineSource source, PushServer push, PageServer page,
       ScheduledExecutorService scheduler) {
@@ -86,44 +85,12 @@ public final class LogTailDemo implements AutoCloseable {
 
   /** Runs the demo until Ctrl-C. Exit status 2 for bad arguments, 1 if it cannot start. */
   public static void main(String[] args) {
-    int status = run(args, System.out, System.err);
-    if (status != 0) {
-      System.exit(status);
-    }
+    MAIN.main(args);
   }
 
-  /**
-   * What {@code main} does, minus {@code System.exit}: parses {@code args}, prints help or a usage error,
-   * or starts the demo, prints its URLs to {@code out} and waits until it is closed.
-   *
-   * @return the process exit status: 0 after help or a clean stop, 1 if the demo could not start, 2 for
-   *     bad arguments
-   */
+  /** What {@code main} does, minus {@code System.exit}: see {@link DemoMain#run}. */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    DemoOptions options;
-    try {
-      options = DemoOptions.parse(args);
-    } catch (UsageException e) {
-      err.println("pushline-demo: " + e.getMessage());
-      err.println();
-      err.print(DemoOptions.usage());
-      return 2;
-    }
-    if (options.help()) {
-      out.print(DemoOptions.usage());
-      return 0;
-    }
-    LogTailDemo demo;
-    try {
-      demo = start(options);
-    } catch (IOException | PushException e) {
-      err.println("pushline-demo: cannot start: " + e.getMessage());
-      return 1;
-    }
-    Runtime.getRuntime().addShutdownHook(new Thread(demo::close, "logtail-shutdown"));
-    demo.printBanner(out);
-    demo.awaitClosed();
-    return 0;
+    return MAIN.run(args, out, err);
   }
 
   /**
@@ -234,7 +201,8 @@ public final class LogTailDemo implements AutoCloseable {
   }
 
   /** Prints where to connect, each URL on a line of its own, then what is being pushed. */
-  void printBanner(PrintStream out) {
+  @Override
+  public void printBanner(PrintStream out) {
     out.println("WebSocket: " + webSocketUri());
     out.println("Page:      " + pageUri());
     out.println("Client:    " + clientUri() + "  (pushline.js, for your own pages: see the README)");
@@ -269,12 +237,9 @@ public final class LogTailDemo implements AutoCloseable {
   }
 
   /** Blocks until {@link #close()} has finished. */
-  void awaitClosed() {
-    try {
-      closed.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  @Override
+  public void awaitClosed() {
+    closer.awaitClosed();
   }
 
   /**
@@ -283,24 +248,13 @@ public final class LogTailDemo implements AutoCloseable {
    */
   @Override
   public void close() {
-    boolean first;
-    synchronized (lock) {
-      first = !closing;
-      closing = true;
-    }
-    if (!first) {
-      awaitClosed();
-      return;
-    }
-    try {
+    closer.close(() -> {
       stopPump(scheduler);
       closeQuietly(source, null);
       push.close();
       page.close();
       log.info("stopped");
-    } finally {
-      closed.countDown();
-    }
+    });
   }
 
   /** The scheduled task: a failure is logged and the schedule goes on (an escaping exception would end it). */
