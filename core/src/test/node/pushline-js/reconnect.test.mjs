@@ -155,3 +155,54 @@ test('reconnect delays grow with failures (full jitter under min * 2^(n-1), capp
   c.close();
   assert.equal(c.state, 'closed');
 });
+
+test('a disconnected listener that calls close() after a close with 3000: one disconnected, closed, no reconnect; connect() starts again', async () => {
+  const ctl = await control();
+  const { c, events } = await connected();
+  const subscribed = new Recorder(c.subscribe(channel()), ['subscribed']);
+  await subscribed.next('subscribed');
+  let calls = 0;
+  const off = c.on('disconnected', () => {
+    calls++;
+    c.close(); // every time: a listener like this one used to recurse through close()'s own disconnected
+  });
+  await ctl.rpc('test.close', { client: c.clientId, code: 3000 });
+  const gone = await events.next('disconnected');
+  assert.equal(gone.code, 3000);
+  assert.equal(c.state, 'closed');
+  assert.equal(calls, 1);
+  assert.deepEqual(events.take('state').map((e) => [e.previous, e.state]),
+    [['disconnected', 'connecting'], ['connecting', 'connected'], ['connected', 'closed']]);
+  // No reconnect: nothing happens within many reconnect delays (maxReconnectDelay is 200 ms).
+  await assert.rejects(events.next('state', () => true, 500), /no "state" event/);
+  assert.equal(events.take('disconnected').length, 0);
+  assert.equal(events.take('connected').length, 0);
+  assert.equal(c.state, 'closed');
+
+  off();
+  c.connect();
+  await events.next('connected');
+  await subscribed.next('subscribed'); // the subscription comes back
+  assert.equal(c.state, 'connected');
+  c.close();
+  assert.equal(c.state, 'closed');
+  ctl.close();
+});
+
+test('close() from a listener of close()\'s own disconnected is ignored: one disconnected, then closed', async () => {
+  const { c, events } = await connected();
+  let calls = 0;
+  c.on('disconnected', () => {
+    calls++;
+    c.close();
+  });
+  c.close();
+  assert.equal(calls, 1);
+  assert.equal(c.state, 'closed');
+  assert.equal(events.take('disconnected').length, 1);
+  assert.deepEqual(events.take('state').map((e) => [e.previous, e.state]),
+    [['disconnected', 'connecting'], ['connecting', 'connected'], ['connected', 'closed']]);
+  c.connect();
+  await events.next('connected');
+  c.close();
+});

@@ -141,6 +141,8 @@ export class Pushline {
     this._transportIndex = 0;       // index in _transports of the transport to use
     this._transportFailures = 0;    // attempts in a row on that transport that got no welcome
     this._reconnectTimer = null;
+    this._closing = false;          // close() is running (its listeners may call it again)
+    this._reportingLoss = false;    // _lost is emitting `disconnected` (a close() from there reports no other)
   }
 
   get state() { return this._state; }
@@ -159,19 +161,26 @@ export class Pushline {
   }
 
   close() {
-    if (this._state === 'closed') return;
-    this._attempt++;
-    clearTimeout(this._reconnectTimer);
-    this._reconnectTimer = null;
-    const conn = this._conn;
-    const wasConnected = this._state === 'connected';
-    if (conn) {
-      this._detach(conn);
-      this._closeSocket(conn, 1000, 'closed by the client');
-    }
-    this._failRequests(() => true, 'closed', 'the client was closed');
-    if (wasConnected) {
-      this._listeners.emit('disconnected', { code: 1000, reason: 'closed by the client', reconnect: false });
+    // Re-entrant: a listener of the `disconnected` below may call close() again (ignored), and a close()
+    // from a listener of _lost's `disconnected` must not report a second one (that connection was reported).
+    if (this._state === 'closed' || this._closing) return;
+    this._closing = true;
+    try {
+      this._attempt++;
+      clearTimeout(this._reconnectTimer);
+      this._reconnectTimer = null;
+      const conn = this._conn;
+      const wasConnected = this._state === 'connected' && !this._reportingLoss;
+      if (conn) {
+        this._detach(conn);
+        this._closeSocket(conn, 1000, 'closed by the client');
+      }
+      this._failRequests(() => true, 'closed', 'the client was closed');
+      if (wasConnected) {
+        this._listeners.emit('disconnected', { code: 1000, reason: 'closed by the client', reconnect: false });
+      }
+    } finally {
+      this._closing = false;
     }
     this._setState('closed', 'close() was called', 1000);
   }
@@ -362,19 +371,33 @@ export class Pushline {
     }
     this._failRequests((r) => r.sent || !reconnect, 'disconnected', `the connection was lost (${code} ${reason})`);
     let delay;
+    let timer = null;
+    const attempt = this._attempt;
     if (reconnect) {
       this._failures++;
       delay = this._backoff(this._failures);
-      const attempt = this._attempt;
-      this._reconnectTimer = setTimeout(() => {
-        this._reconnectTimer = null;
+      timer = setTimeout(() => {
+        if (this._reconnectTimer === timer) this._reconnectTimer = null;
         if (attempt === this._attempt) this._open();
       }, delay);
+      this._reconnectTimer = timer;
     }
     this._log('lost', code, reason, reconnect ? `reconnecting in ${delay} ms` : 'not reconnecting');
     const event = { code, reason, reconnect };
     if (reconnect) event.delay = delay;
-    this._listeners.emit('disconnected', event);
+    const reporting = this._reportingLoss;
+    this._reportingLoss = true;
+    try {
+      this._listeners.emit('disconnected', event);
+    } finally {
+      this._reportingLoss = reporting;
+    }
+    if (attempt !== this._attempt) {
+      // A listener called close() (or close() and connect()): the client is not ours to move any more.
+      if (timer !== null && this._reconnectTimer === timer) this._reconnectTimer = null;
+      clearTimeout(timer);
+      return;
+    }
     const why = `${conn.welcomed ? 'disconnected' : 'could not connect'}: ${code} ${reason}`;
     this._setState(reconnect ? 'connecting' : 'disconnected', why, code);
   }

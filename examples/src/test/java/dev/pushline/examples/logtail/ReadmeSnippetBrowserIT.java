@@ -111,17 +111,27 @@ class ReadmeSnippetBrowserIT {
 
   /** The text between the markers, without the code fence lines. */
   static String readmeSnippet() throws IOException {
+    return readmeSnippet(START, END);
+  }
+
+  /** The text of README.md between {@code startMarker} and {@code endMarker}, without the code fence lines. */
+  static String readmeSnippet(String startMarker, String endMarker) throws IOException {
+    String text = readme();
+    int start = text.indexOf(startMarker);
+    int end = text.indexOf(endMarker);
+    assertTrue(start >= 0 && end > start, "README.md has no " + startMarker + " ... " + endMarker + " block");
+    return Arrays.stream(text.substring(start + startMarker.length(), end).strip().split("\n"))
+        .filter(line -> !line.startsWith("```"))
+        .collect(Collectors.joining("\n", "", "\n"));
+  }
+
+  /** README.md, whole. */
+  static String readme() throws IOException {
     Path readme = Path.of("../README.md");
     if (!Files.isRegularFile(readme)) {
       readme = Path.of("README.md"); // run from the repository root
     }
-    String text = Files.readString(readme, StandardCharsets.UTF_8);
-    int start = text.indexOf(START);
-    int end = text.indexOf(END);
-    assertTrue(start >= 0 && end > start, "README.md has no " + START + " ... " + END + " block");
-    return Arrays.stream(text.substring(start + START.length(), end).strip().split("\n"))
-        .filter(line -> !line.startsWith("```"))
-        .collect(Collectors.joining("\n", "", "\n"));
+    return Files.readString(readme, StandardCharsets.UTF_8);
   }
 
   private List<String> append(String when, int count) throws IOException {
