@@ -72,6 +72,10 @@ public final class PushServer implements AutoCloseable {
         new RpcConfig(b.rpcHandlers, b.rpcTimeout, RpcConfig.MAX_IN_FLIGHT)), transport);
     this.stomp = new StompSupport(b.pingInterval, b.maxMessageBytes);
     this.http = b.httpPort < 0 ? null : new HttpSide(b.host, b.httpPort, b.tls, b.handshakeTimeout,
+        // Past the features' own I/O limits (request bodies: handshakeTimeout for the API, pingInterval for
+        // SockJS), so that those answer first; this one catches what they do not bound.
+        (b.handshakeTimeout.compareTo(b.pingInterval) > 0 ? b.handshakeTimeout : b.pingInterval)
+            .plusSeconds(1),
         httpFeatures(b));
   }
 

@@ -33,6 +33,15 @@ import org.slf4j.LoggerFactory;
  * connection kept alive between requests is watched by the server's selector, not by a handler thread, so no
  * deadline runs while it is idle; a stream (SSE, SockJS) is past {@link #route} once it started, so none cuts it.
  *
+ * <h2>Threads and the feature's answer</h2>
+ *
+ * <p>A feature's {@link HttpFeature#handle} is bounded the same way ({@code handleTimeout}): when an answer is
+ * sent without reading the request body (a 405, a refusal), the JDK server reads off the declared body before
+ * it ends the exchange, again with no limit, so a client declaring a body it never sends would hold the
+ * thread. Bounding every handler here, rather than each answer in each feature, covers all of them. Handlers
+ * return once a stream's head is sent, so no stream is cut by it; the limit is longer than the features' own
+ * I/O limits, which answer first.
+ *
  * <p>Started once and closed once by {@code PushServer}. Thread-safe.
  */
 public final class HttpSide {
@@ -61,6 +70,7 @@ public final class HttpSide {
   private final int port;
   private final SSLContext tls;
   private final long headTimeoutMillis;
+  private final long handleTimeoutMillis;
   private final List<HttpFeature> features;
   /** On a handler thread, the deadline of the exchange it runs, until its head was read; else unset. */
   private final ThreadLocal<Deadlines.Deadline> headDeadline = new ThreadLocal<>();
@@ -74,16 +84,23 @@ public final class HttpSide {
    * @param tls the TLS context to serve HTTPS with, or null for plain HTTP
    * @param headTimeout how long a handler thread may spend reading a request's head (and, with TLS, the
    *     handshake before it); past it the connection is closed
+   * @param handleTimeout how long a feature's {@link HttpFeature#handle} may take, request body and answer
+   *     included; past it the connection is closed
    * @param features what to serve; paths must not repeat
    */
-  public HttpSide(String host, int port, SSLContext tls, java.time.Duration headTimeout, List<HttpFeature> features) {
+  public HttpSide(String host, int port, SSLContext tls, java.time.Duration headTimeout,
+      java.time.Duration handleTimeout, List<HttpFeature> features) {
     if (headTimeout.isNegative() || headTimeout.isZero()) {
       throw new IllegalArgumentException("headTimeout is " + headTimeout + "; it must be > 0");
     }
     this.host = host;
     this.port = port;
     this.tls = tls;
+    if (handleTimeout.isNegative() || handleTimeout.isZero()) {
+      throw new IllegalArgumentException("handleTimeout is " + handleTimeout + "; it must be > 0");
+    }
     this.headTimeoutMillis = headTimeout.toMillis();
+    this.handleTimeoutMillis = handleTimeout.toMillis();
     this.features = List.copyOf(features);
   }
 
@@ -204,7 +221,7 @@ public final class HttpSide {
     try {
       for (HttpFeature f : features) {
         if (path.equals(f.path()) || path.startsWith(f.path() + "/")) {
-          f.handle(exchange);
+          handle(f, exchange);
           return;
         }
       }
@@ -219,6 +236,20 @@ public final class HttpSide {
         answerOwn(exchange, 500, error("internal", "the server failed on this request"));
       } catch (IOException | RuntimeException ignored) {
         exchange.close(); // the head was sent already, or the peer left
+      }
+    }
+  }
+
+  /** Runs {@code f.handle}, closing the connection under it if it takes longer than the handle deadline. */
+  private void handle(HttpFeature f, HttpExchange exchange) throws IOException {
+    Deadlines.Deadline deadline = deadlines.arm(handleTimeoutMillis);
+    try {
+      f.handle(exchange);
+    } finally {
+      if (deadline.end()) {
+        Thread.interrupted(); // ours; the exchange's connection is closed, the thread goes on
+        log.debug("HTTP {} {} took over {} ms; its connection was closed", exchange.getRequestMethod(),
+            exchange.getRequestURI().getRawPath(), handleTimeoutMillis);
       }
     }
   }

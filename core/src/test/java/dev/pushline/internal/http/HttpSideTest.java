@@ -134,6 +134,27 @@ class HttpSideTest {
   }
 
   @Test
+  void featuresRefusingABodyTheClientNeverSendsDoNotStopTheHttpPort() throws Exception {
+    server = PushServer.builder().host("127.0.0.1").port(0).httpPort(0).handshakeTimeout(Duration.ofSeconds(1))
+        .pingInterval(Duration.ofMillis(500)).build().start();
+    // Each feature answers these without reading the body (405, 404, a protocol error): the JDK server then
+    // reads off the declared body before it ends the exchange, with no limit, on the handler thread.
+    List<String> refused = List.of("POST /sse", "POST /pushline.js", "PUT /sockjs/info", "POST /sse/elsewhere");
+    for (int i = 0; i < HttpSide.MAX_HANDLER_THREADS + 8; i++) {
+      Socket s = new Socket("127.0.0.1", server.httpPort());
+      sockets.add(s);
+      s.getOutputStream().write((refused.get(i % refused.size()) + " HTTP/1.1\r\nHost: x\r\n"
+          + "Content-Length: 1000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+    }
+    HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort() + "/sockjs/info"))
+            .timeout(Duration.ofSeconds(20)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+  }
+
+  @Test
   void tlsClientsThatStallTheirHandshakeDoNotStopTheHttpsPort(@TempDir Path dir) throws Exception {
     SelfSignedTls tls = SelfSignedTls.create(dir);
     server = PushServer.builder().host("127.0.0.1").port(0).httpPort(0).tls(tls.server())
