@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * Java-WebSocket's {@code WebSocketSelector-N} (accept, read, write; runs most {@code onClose}) and
  * {@code WebSocketWorker-N} (handshake and frame decoding; runs {@code onOpen} and {@code onMessage}), plus
- * our {@code pushline-sweeper}, which closes stalled handshakes and pings, and with TLS
+ * our {@code pushline-sweeper}, which closes stalled handshakes, pings, and hands frames stranded by a
+ * Java-WebSocket race back to the selector ({@link #rearmStalledWrites}), and with TLS
  * {@code pushline-tls-N}, which run the TLS engines' delegated tasks (certificate and key work). Every
  * callback into the engine is wrapped in {@code catch (Throwable)}: an {@code Error} escaping a worker
  * would stop the whole server.
@@ -71,6 +72,8 @@ final class PushWebSocketServer extends WebSocketServer {
   private static final Logger log = LoggerFactory.getLogger(PushWebSocketServer.class);
   private static final long JOIN_MILLIS = 5_000;
   private static final long CLOSE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /** How often {@link #rearmStalledWrites} looks for frames queued without write interest. */
+  private static final long REARM_MILLIS = 20;
 
   private final TransportSettings settings;
   private final TransportListener listener;
@@ -92,6 +95,7 @@ final class PushWebSocketServer extends WebSocketServer {
     this.settings = settings;
     this.listener = listener;
     this.pingIntervalNanos = settings.pingInterval().toNanos();
+    this.nextPingNanos = System.nanoTime() + pingIntervalNanos;
     setTcpNoDelay(true);
     setReuseAddr(true);
     setMaxPendingConnections(4096);
@@ -160,6 +164,7 @@ final class PushWebSocketServer extends WebSocketServer {
     long sweepMillis = Math.max(10, Math.min(1000,
         Math.min(settings.handshakeTimeout().toMillis(), pingIntervalNanos / 1_000_000) / 4));
     sweeper.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    sweeper.scheduleWithFixedDelay(this::rearmStalledWrites, REARM_MILLIS, REARM_MILLIS, TimeUnit.MILLISECONDS);
     return new InetSocketAddress(getAddress().getAddress(), getPort());
   }
 
@@ -448,7 +453,8 @@ final class PushWebSocketServer extends WebSocketServer {
 
   // --- the sweeper -----------------------------------------------------------------------------
 
-  private long nextPingNanos = System.nanoTime(); // sweeper thread only
+  /** The first ping a whole interval after construction: a connection that just opened needs none. */
+  private long nextPingNanos; // sweeper thread only
 
   private void sweep() {
     try {
@@ -477,6 +483,44 @@ final class PushWebSocketServer extends WebSocketServer {
       ping(now, pingDue);
     } catch (Throwable t) {
       log.error("sweeper failed; it runs again at the next tick", t);
+    }
+  }
+
+  /**
+   * Gives write interest back to every connection with frames queued and none. Java-WebSocket's selector
+   * thread, once it has written a connection's last queued frame, sets its key to {@code OP_READ}; a frame
+   * that another thread queued in between, with its {@code OP_WRITE} set just before, is left with nobody to
+   * write it until that connection's next frame or ping (Java-WebSocket's {@code doWrite} and
+   * {@code onWriteDemand} are private and final, so the race cannot be closed where it happens). Measured
+   * here: a client's reply delayed 15 s and more. This bounds the delay to about {@value #REARM_MILLIS} ms.
+   * A sender between its enqueue and its own {@code onWriteDemand} looks the same: one extra wakeup.
+   */
+  private void rearmStalledWrites() {
+    try {
+      for (WebSocket ws : getConnections()) {
+        rearm((WebSocketImpl) ws);
+      }
+      for (WebSocketImpl w : handshaking.keySet()) {
+        rearm(w); // the handshake's answer goes through the same queue
+      }
+    } catch (Throwable t) {
+      log.error("re-arming stalled writes failed; it runs again at the next tick", t);
+    }
+  }
+
+  private void rearm(WebSocketImpl w) {
+    SelectionKey key = w.getSelectionKey();
+    if (key == null || w.outQueue.isEmpty()) {
+      return;
+    }
+    try {
+      if ((key.interestOps() & SelectionKey.OP_WRITE) == 0) {
+        log.debug("{}: frames queued without write interest; asking the selector to write them",
+            w.getRemoteSocketAddress());
+        onWriteDemand(w);
+      }
+    } catch (java.nio.channels.CancelledKeyException closed) {
+      // closed meanwhile: nothing left to write
     }
   }
 
