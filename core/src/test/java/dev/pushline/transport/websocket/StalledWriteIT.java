@@ -2,9 +2,9 @@ package dev.pushline.transport.websocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pushline.testing.RawWebSocket;
-import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.TransportSettings;
 import java.io.IOException;
 import java.nio.channels.SelectionKey;
@@ -39,19 +39,13 @@ class StalledWriteIT {
     int port = transport.start(new TransportSettings("127.0.0.1", 0, "/t", 4096, Duration.ofSeconds(5),
         Duration.ofSeconds(60)), connection -> {
           opened.add((JwsConnection) connection);
-          return new InboundListener() {
-            @Override
-            public void onText(String text) {}
-
-            @Override
-            public void onClosed(int code, String reason) {}
-          };
+          return IgnoringInbound.INSTANCE;
         }).getPort();
     try (RawWebSocket client = RawWebSocket.connect(port, "/t")) {
       JwsConnection connection = opened.poll(10, TimeUnit.SECONDS);
       assertNotNull(connection, "the transport never opened the connection");
       // First an ordinary frame, read back: the handshake and this frame are written, the selector idle.
-      assertEquals(true, connection.send(transport.prepare("first")));
+      assertTrue(connection.send(transport.prepare("first")));
       assertEquals("first", client.readText());
 
       WebSocketImpl socket = (WebSocketImpl) connection.socket();

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pushline.testing.RawWebSocket;
-import dev.pushline.transport.InboundListener;
 import dev.pushline.transport.TransportSettings;
 import java.io.IOException;
 import java.net.Socket;
@@ -35,13 +34,7 @@ class StompSubprotocolIT {
     port = transport.start(new TransportSettings("127.0.0.1", 0, "/p", 4096, Duration.ofSeconds(5),
         Duration.ofSeconds(25)), connection -> {
           opened.add(connection.subprotocol());
-          return new InboundListener() {
-            @Override
-            public void onText(String text) {}
-
-            @Override
-            public void onClosed(int code, String reason) {}
-          };
+          return IgnoringInbound.INSTANCE;
         }).getPort();
   }
 
