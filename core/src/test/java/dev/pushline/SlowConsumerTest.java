@@ -8,7 +8,11 @@ import com.google.gson.JsonParser;
 import dev.pushline.ChannelOptions.SlowConsumerPolicy;
 import dev.pushline.transport.MemoryTransport;
 import dev.pushline.transport.MemoryTransport.Peer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -119,5 +123,98 @@ class SlowConsumerTest {
     }
     assertEquals(CloseCodes.SLOW_CONSUMER, flooder.awaitClose());
     assertTrue(conn.queuedBytes() <= LIMIT);
+  }
+
+  /**
+   * Two KEEP_LATEST channels of one slow client, each with a frame held back, published from two threads
+   * just as the client's queue has drained. Each publisher, under its own channel's lock, asks to hear of a
+   * drained queue; the transport may answer at once, on that thread. Sending the held-back frames there took
+   * the other channel's lock too: publisher x held x and waited for y, publisher y held y and waited for x,
+   * and both channels stopped for every subscriber (found by review; this test failed before the fix).
+   */
+  @Test
+  void keepLatestChannelsDrainingUnderConcurrentPublishersDoNotDeadlock() throws Exception {
+    start(ChannelOptions.DEFAULT.withSlowConsumerPolicy(SlowConsumerPolicy.KEEP_LATEST));
+    Peer slow = transport.connect();
+    next(slow);
+    slow.send("{\"type\":\"subscribe\",\"id\":1,\"channel\":\"x\"}");
+    slow.send("{\"type\":\"subscribe\",\"id\":2,\"channel\":\"y\"}");
+    assertEquals("subscribed", next(slow).get("type").getAsString());
+    assertEquals("subscribed", next(slow).get("type").getAsString());
+    ClientConnection slowConn = opened.poll(5, TimeUnit.SECONDS);
+    Channel x = server.channel("x");
+    Channel y = server.channel("y");
+    for (int i = 0; i < 100; i++) {
+      x.publish("e", KB); // past the limit: the newest x is held back
+    }
+    y.publish("e", KB); // the queue is full: held back too
+    assertTrue(slowConn.skippedPublications() > 0, "x was held back");
+
+    // The client reads half its queue; the drained call that would send the held-back frames is kept
+    // back, as if the transport's I/O thread were about to make it. Later calls are made at once.
+    List<Runnable> keptBack = new ArrayList<>();
+    slow.interceptDrained(call -> {
+      synchronized (keptBack) {
+        if (keptBack.isEmpty()) {
+          keptBack.add(call);
+          return;
+        }
+      }
+      call.run();
+    });
+    long lastX = 0;
+    while (slowConn.queuedBytes() > LIMIT / 2) {
+      JsonObject m = next(slow);
+      if (m.get("channel").getAsString().equals("x")) {
+        lastX = m.get("offset").getAsLong();
+      }
+    }
+    assertEquals(1, keptBack.size(), "the drain was noticed");
+
+    // Both publishers reach the transport together, each under its channel's lock.
+    CyclicBarrier together = new CyclicBarrier(2);
+    slow.beforeDrainCheck(() -> {
+      try {
+        together.await(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // the other publisher never came: go on alone
+      }
+    });
+    CountDownLatch published = new CountDownLatch(2);
+    for (Channel channel : List.of(x, y)) {
+      Thread t = new Thread(() -> {
+        channel.publish("e", "newest " + channel.name());
+        published.countDown();
+      }, "publisher " + channel.name());
+      t.setDaemon(true); // a deadlocked one must not keep the JVM alive
+      t.start();
+    }
+    assertTrue(published.await(10, TimeUnit.SECONDS), "publishers stuck: deadlocked threads "
+        + java.util.Arrays.toString(java.lang.management.ManagementFactory.getThreadMXBean()
+            .findDeadlockedThreads()));
+    slow.beforeDrainCheck(() -> {});
+
+    // The kept-back call comes; the client reads on and gets the newest of each channel, in order.
+    keptBack.get(0).run();
+    String newestX = null;
+    String newestY = null;
+    while (newestX == null || newestY == null) {
+      JsonObject m = next(slow);
+      String channel = m.get("channel").getAsString();
+      if (channel.equals("x")) {
+        long offset = m.get("offset").getAsLong();
+        assertTrue(offset > lastX, offset + " after " + lastX);
+        lastX = offset;
+      }
+      if (m.get("data").isJsonPrimitive() && m.get("data").getAsString().startsWith("newest")) {
+        if (channel.equals("x")) {
+          newestX = m.get("data").getAsString();
+        } else {
+          newestY = m.get("data").getAsString();
+        }
+      }
+    }
+    assertEquals("newest x", newestX);
+    assertEquals("newest y", newestY);
   }
 }

@@ -636,9 +636,19 @@ final class Session implements ClientConnection, InboundListener, Target {
     }
   }
 
-  /** The queue drained to half: send what KEEP_LATEST channels held back, each under its channel's lock. */
+  /**
+   * The queue drained to half: send what KEEP_LATEST channels held back, each under its channel's lock, on
+   * the engine's timer. Never on the caller's thread: a transport may call this from
+   * {@code notifyWhenDrained}, that is from {@link #deliver} under one channel's lock, and taking the other
+   * channels' locks there deadlocked two publishers of two such channels (each held its own and waited for
+   * the other's); nor on a transport's I/O thread, which would wait for a channel's fan-out.
+   */
   @Override
   public void onDrained() {
+    engine.runLater(this::sendHeldBack);
+  }
+
+  private void sendHeldBack() {
     for (ChannelState channel : latest.keySet()) {
       channel.locked(() -> {
         OutboundMessage frame = latest.remove(channel);

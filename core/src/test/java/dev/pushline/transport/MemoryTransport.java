@@ -138,18 +138,37 @@ public final class MemoryTransport implements Transport {
 
     @Override
     public void notifyWhenDrained(long bytes) {
+      beforeDrainCheck.run();
       drainAt = bytes;
       checkDrained();
     }
 
     private volatile long drainAt = -1;
+    private volatile Runnable beforeDrainCheck = () -> {};
+    private volatile java.util.function.Consumer<Runnable> drainedCall = Runnable::run;
 
     private void checkDrained() {
       long level = drainAt;
       if (level >= 0 && queuedBytes() <= level) {
         drainAt = -1;
-        inbound.onDrained();
+        drainedCall.accept(inbound::onDrained);
       }
+    }
+
+    /**
+     * Runs {@code hook} on the engine's thread each time it asks to hear of a drained queue, before the
+     * queue is checked (as a real transport does, the check may call {@code onDrained} on that thread).
+     */
+    public void beforeDrainCheck(Runnable hook) {
+      beforeDrainCheck = hook;
+    }
+
+    /**
+     * Hands each {@code onDrained} call to {@code call} instead of making it at once: a test can hold one
+     * back, as a real transport's I/O thread may be about to make it while the engine goes on.
+     */
+    public void interceptDrained(java.util.function.Consumer<Runnable> call) {
+      drainedCall = call;
     }
 
     /** The client sends a text message; the server handles it on this thread. */
