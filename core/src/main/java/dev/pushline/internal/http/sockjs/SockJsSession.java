@@ -418,10 +418,13 @@ final class SockJsSession implements TransportConnection {
       } catch (java.io.IOException | RuntimeException e) {
         failure = e;
       }
-      Thread.interrupted(); // an interrupt meant for the write just finished; do not carry it further
       boolean wasOpen;
       synchronized (lock) {
         r.writer = null;
+        // Interrupts come only under this lock while r.writer is set: one that came was meant for the write
+        // just finished. Cleared here, not before taking the lock, so that one sent in between cannot fail
+        // the next pass (the close frame).
+        Thread.interrupted();
         r.writeStartedAt = -1;
         queued.addAndGet(-b.messageBytes());
         if (failure != null || b.last()) {
