@@ -254,6 +254,8 @@ final class ChannelState {
     }
     int replayed = 0;
     long replayedBytes = 0;
+    // Counted before the reply is queued: a client that has read its reply finds itself in the stats.
+    subscriptionsOf(j.target).increment();
     j.reply.send(read.offset(), read.epoch(), j.recovered);
     for (Publication p : j.result.publications()) {
       OutboundMessage frame = engine.prepare(Codec.publication(name, p.offset(), p.event(), p.data()));
@@ -272,7 +274,6 @@ final class ChannelState {
     Target[] next = Arrays.copyOf(current, current.length + 1);
     next[current.length] = j.target;
     targets = next;
-    subscriptionsOf(j.target).increment();
     if (replayed > 0) {
       engine.metrics.deliveries.add(replayed);
       engine.metrics.bytesOut.add(replayedBytes);
