@@ -652,8 +652,16 @@ final class Session implements ClientConnection, InboundListener, Target {
     for (ChannelState channel : latest.keySet()) {
       channel.locked(() -> {
         OutboundMessage frame = latest.remove(channel);
-        if (frame != null && !overflowed && sent(frame)) {
-          engine.metrics.delivered(1, frame.sizeBytes());
+        if (frame == null || overflowed) {
+          return;
+        }
+        // Counted before it is queued (and taken back if it cannot be): a client that has read it finds
+        // it in the stats, as with publications, which are counted before publish() returns.
+        engine.metrics.deliveries.increment();
+        engine.metrics.bytesOut.add(frame.sizeBytes());
+        if (!sent(frame)) {
+          engine.metrics.deliveries.decrement();
+          engine.metrics.bytesOut.add(-frame.sizeBytes());
         }
       });
     }

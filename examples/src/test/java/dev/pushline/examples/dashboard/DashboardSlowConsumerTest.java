@@ -112,11 +112,12 @@ class DashboardSlowConsumerTest {
     assertTrue(maxQueued <= LIMIT, "queued " + maxQueued + " bytes; the limit is " + LIMIT);
     assertTrue(connection.skippedPublications() > 10_000, "skipped " + connection.skippedPublications());
 
-    // Now it reads: what was queued, then each channel's newest publication, held back; offsets only grow.
+    // Now it reads: what was queued, then each channel's newest publication, held back (sent once the
+    // queue has drained, from the server's timer thread: each read waits up to 5 s); offsets only grow.
     Map<String, Long> offsets = new HashMap<>();
     Map<String, JsonElement> data = new HashMap<>();
     long jumps = 0;
-    while (!page.idle()) {
+    while (!caughtUp(channels, offsets)) {
       JsonObject publication = json(page.next());
       assertEquals("publication", type(publication));
       String channel = publication.get("channel").getAsString();
@@ -133,6 +134,16 @@ class DashboardSlowConsumerTest {
       assertEquals(lastPublished.get(channel), data.get(channel), channel + ": the latest state");
     }
     assertTrue(connection.isOpen());
+  }
+
+  /** Whether the page has read every channel's latest publication. */
+  private boolean caughtUp(List<String> channels, Map<String, Long> offsets) {
+    for (String channel : channels) {
+      if (offsets.getOrDefault(channel, 0L) < server.channel(channel).offset()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The channels the page subscribes to: every ticker's and the metrics'. */
